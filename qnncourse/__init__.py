@@ -1,0 +1,1 @@
+"""qnncourse: companion library of the course *Convergence of Quantum Neural Networks*."""

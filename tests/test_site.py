@@ -1,0 +1,73 @@
+"""The rendered book, opened page by page in headless Chromium (run after `make book`)."""
+
+from pathlib import Path
+
+import pytest
+from sitecheck import CHROMIUM, CHROMIUM_ARGS, check_page, html_pages, search_hits, serve
+
+SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def context():
+    if not (SITE / "index.html").exists():
+        pytest.fail(f"no built book at {SITE}: run `make book` first")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context()
+        yield ctx
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    with serve(SITE) as url:
+        yield url
+
+
+def test_the_book_has_its_pages():
+    pages = html_pages(SITE)
+    assert "book/intro.html" in pages and "search.html" in pages
+    assert len(pages) >= 4
+
+
+@pytest.mark.parametrize("page", html_pages(SITE) if SITE.exists() else [])
+def test_page_is_clean_and_self_contained(context, site_url, page):
+    report = check_page(context, site_url + page)
+    assert report.problems == [], f"{page}: " + "; ".join(report.problems)
+
+
+def test_math_pages_are_typeset(context, site_url):
+    report = check_page(context, site_url + "book/intro.html")
+    assert report.math_nodes > 0, "the landing page has formulas; none were found"
+    assert report.math_typeset == report.math_nodes
+
+
+def test_search_finds_a_word(context, site_url):
+    assert search_hits(context, site_url, "gradient") > 0
+    assert search_hits(context, site_url, "xyzzyplugh") == 0
+
+
+def test_checker_catches_a_page_that_loads_from_a_cdn(context, tmp_path):
+    """The browser test must fail for a page that pulls a script from another host."""
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html><head>"
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>'
+        "</head><body><p>hello</p></body></html>"
+    )
+    with serve(tmp_path) as url:
+        report = check_page(context, url + "index.html")
+    assert report.external_requests == ["https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"]
+    assert any("another host" in p for p in report.problems)
+
+
+def test_checker_catches_broken_images_and_script_errors(context, tmp_path):
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html><body><img src="missing.png">'
+        "<script>undefinedFunction()</script></body></html>"
+    )
+    with serve(tmp_path) as url:
+        report = check_page(context, url + "index.html")
+    assert report.broken_images == ["missing.png"]
+    assert any("undefinedFunction" in e for e in report.console_errors)
