@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 # book showing old numbers: the cache is cleared whenever the library's sources change.
 LIB_HASH = $(shell cat $$(find qnncourse -name '*.py' | sort) pyproject.toml | sha256sum | cut -c1-16)
 CACHE := _build/.jupyter_cache
+# pip warns once per package about local mirror folders this machine's pip config names but
+# does not have; the filter keeps the log readable (pipefail still reports pip's own failure).
+pip_install = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 
 .PHONY: book test lint unit exercises site-test setup vendor browser bench student clean
 .DEFAULT_GOAL := book
@@ -44,9 +47,9 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(call pip_install,--upgrade pip)
+	$(call pip_install,-r requirements.txt)
+	$(call pip_install,--no-deps --no-build-isolation -e .)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
@@ -70,7 +73,7 @@ browser:
 
 # --- not part of the test run ------------------------------------------------------------------
 bench: setup
-	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	$(call pip_install,-r benchmarks/requirements.txt)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 student: setup
