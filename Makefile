@@ -18,10 +18,14 @@ pip_install = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v "^WARNI
 .DEFAULT_GOAL := book
 
 book: setup vendor
-	@if [ "$$(cat _build/.library-hash 2>/dev/null)" != "$(LIB_HASH)" ]; then \
-	  echo "library changed: clearing the execution cache"; rm -rf $(CACHE); fi
-	@all=""; if [ -f _build/html/index.html ] && [ vendor/site/.stamp -nt _build/html/index.html ]; then all="--all"; fi; \
-	  $(BIN)/jupyter-book build . --builder html --warningiserror --keep-going $$all
+	@fresh=""; \
+	if [ "$$(cat _build/.library-hash 2>/dev/null)" != "$(LIB_HASH)" ]; then \
+	  echo "library changed (or first build): clearing the execution cache"; \
+	  rm -rf $(CACHE); fresh="--all"; fi; \
+	if [ -f _build/html/index.html ] && [ vendor/site/.stamp -nt _build/html/index.html ]; then \
+	  fresh="--all"; fi; \
+	$(BIN)/python book/_ext/execute_parallel.py --jobs 2; \
+	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going $$fresh
 	@mkdir -p _build && echo "$(LIB_HASH)" > _build/.library-hash
 	@echo "book ready: _build/html/index.html"
 
