@@ -1,0 +1,103 @@
+"""Input checks shared by every module: random generators, memory budgets, parameter arrays.
+
+Every public function validates its input *before* computing, with a message that names the
+argument, what is allowed and what was received.
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+
+import numpy as np
+
+__all__ = [
+    "as_rng",
+    "check_memory",
+    "check_qubit",
+    "format_bytes",
+    "memory_limit",
+]
+
+# Fraction of the currently available memory that one dense allocation may take; the rest is
+# left for the other arrays of the same computation and for everything else on the machine.
+_MEMORY_FRACTION = 0.5
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """Normalise ``rng`` to a :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, int or None
+        A generator is returned as it is (so draws continue its stream); an int seeds a new one;
+        ``None`` makes a freshly seeded generator (never numpy's global state).
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, Integral) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
+        return np.random.default_rng(rng)
+    raise TypeError(
+        f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+    )
+
+
+def format_bytes(n_bytes: float) -> str:
+    """Human-readable size, e.g. ``'2.0 GiB'``."""
+    size = float(n_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def memory_limit() -> int:
+    """Largest single dense allocation allowed, in bytes.
+
+    The environment variable ``QNNCOURSE_MEMORY_LIMIT`` (bytes) overrides the default, which is
+    half of the memory currently available (``MemAvailable`` on Linux, else 4 GiB).
+    """
+    override = os.environ.get("QNNCOURSE_MEMORY_LIMIT")
+    if override:
+        return int(float(override))
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(int(line.split()[1]) * 1024 * _MEMORY_FRACTION)
+    except OSError:
+        pass
+    return 4 * 1024**3
+
+
+def check_memory(n_bytes: float, what: str) -> None:
+    """Raise ``ValueError`` naming the size if an allocation of ``n_bytes`` would not fit.
+
+    Parameters
+    ----------
+    n_bytes : float
+        Size of the planned allocation.
+    what : str
+        What is being allocated, e.g. ``"the 20-qubit unitary (1048576 x 1048576 complex)"``.
+    """
+    limit = memory_limit()
+    if n_bytes > limit:
+        raise ValueError(
+            f"{what} needs {format_bytes(n_bytes)} ({int(n_bytes)} bytes), more than the "
+            f"{format_bytes(limit)} allowed for one array (set QNNCOURSE_MEMORY_LIMIT to change)"
+        )
+
+
+def check_qubit(q: object, n_qubits: int, what: str = "qubit") -> int:
+    """Return ``q`` as an int after checking ``0 <= q < n_qubits``."""
+    if isinstance(q, bool) or not isinstance(q, Integral):
+        raise TypeError(f"{what} index must be an int, got {type(q).__name__} {q!r}")
+    if not 0 <= q < n_qubits:
+        raise ValueError(
+            f"{what} index {q} is out of range for a {n_qubits}-qubit circuit "
+            f"(allowed 0..{n_qubits - 1})"
+        )
+    return int(q)

@@ -1,0 +1,382 @@
+"""Cost functions of a circuit: values, gradients, and what they would cost on hardware.
+
+:class:`Cost` is the variational cost :math:`C(\\theta) = \\langle 0|U^\\dagger(\\theta)\\,O\\,
+U(\\theta)|0\\rangle`; :class:`Loss` is a supervised loss over a data set,
+:math:`L(\\theta) = \\frac1m\\sum_i \\ell(f(\\theta, x_i), y_i)` with the model output
+:math:`f(\\theta, x) = \\langle O\\rangle_{\\theta, x}`. Both take one ``theta`` (returning a
+float) or a batch ``(S, n_params)`` (returning ``(S,)`` values and ``(S, n_params)``
+gradients computed together in one batched simulation).
+
+Evaluation counting
+-------------------
+``evaluations`` counts the circuit executions a quantum computer would need, so optimizers
+can be compared by their hardware cost: one per value (per draw, and per data point for a
+:class:`Loss`), two per rotation for a parameter-shift gradient, two per parameter for central
+finite differences, two per SPSA gradient. Adjoint differentiation exists only in simulation;
+it is counted as what hardware would pay for the same exact gradient (parameter-shift: two
+per rotation). With ``shots=N`` every evaluation is estimated from ``N`` measurements, and
+``shots_used`` counts those (``N`` per evaluation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import qutip
+
+from qnncourse import gradients
+from qnncourse._validation import as_rng
+from qnncourse.circuit import Circuit
+from qnncourse.noise import Channel, NoiseModel, as_noise_model
+from qnncourse.observables import Observable, as_observable
+from qnncourse.simulators import density
+from qnncourse.simulators.statevector import (
+    expectation_from_angles,
+    shot_estimates_from_angles,
+)
+
+__all__ = ["Cost", "Loss"]
+
+_LOSSES = ("mse", "cross-entropy")
+# Probabilities are clipped this far from 0 and 1 so the cross-entropy stays finite.
+_EPS = 1e-12
+
+
+def _check_shots(shots: object) -> int | None:
+    if shots is None:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, int | np.integer) or shots < 1:
+        raise ValueError(f"shots must be None (exact) or a positive int, got {shots!r}")
+    return int(shots)
+
+
+class Cost:
+    """Expectation-value cost :math:`C(\\theta) = \\langle O\\rangle_\\theta` of a circuit.
+
+    Parameters
+    ----------
+    circuit : Circuit
+    observable : qutip.Qobj, PauliSum, str, dict, numpy.ndarray or Observable
+        Hermitian, on the circuit's qubits (see :func:`qnncourse.observables.as_observable`).
+    noise : Channel or NoiseModel, optional
+        Simulate with density matrices (:mod:`qnncourse.simulators.density`): a channel acts
+        after every gate on each qubit the gate touches; a
+        :class:`~qnncourse.noise.NoiseModel` says which channel follows which gates and adds
+        readout error (diagonal observables only). Gradients stay exact (adjoint method for
+        density matrices; parameter-shift is exact too, the noise being parameter-independent).
+        Not combined with ``shots``.
+    shots : int, optional
+        Estimate every value from this many measurements in the observable's eigenbasis
+        instead of computing it exactly.
+    rng : numpy.random.Generator or int, optional
+        Source of shot noise and SPSA perturbations.
+
+    Examples
+    --------
+    >>> from qnncourse.ansatz import tensor_product_rx
+    >>> from qnncourse.observables import global_cost
+    >>> cost = Cost(tensor_product_rx(2), global_cost(2))
+    >>> round(cost([np.pi / 2, 0.0]), 6)       # 1 - cos^2(pi/4) cos^2(0)
+    0.5
+    >>> cost.gradient([np.pi / 2, 0.0]).round(6)
+    array([0.5, 0. ])
+    >>> cost.evaluations                        # 1 value + 2 per parameter
+    5
+    """
+
+    def __init__(self, circuit: Circuit, observable: Any, *,
+                 noise: Channel | NoiseModel | None = None, shots: int | None = None,
+                 rng: np.random.Generator | int | None = None) -> None:
+        if not isinstance(circuit, Circuit):
+            raise TypeError(f"circuit must be a qnncourse Circuit, got {type(circuit).__name__}")
+        self._circuit = circuit
+        self._observable = as_observable(observable, circuit.n_qubits)
+        self.noise = as_noise_model(noise)
+        self.shots = _check_shots(shots)
+        self._program = None
+        if self.noise is not None:
+            if self.shots is not None:
+                raise ValueError(f"shots={self.shots} with noise is not supported: noisy costs "
+                                 "are exact expectation values; pass shots=None")
+            self._program = density.DensityProgram(circuit, self.noise.channel_steps(circuit))
+            self._noisy_observable = self._measured_observable(self.noise)
+        self.rng = as_rng(rng)
+        self.evaluations = 0
+        self.shots_used = 0
+
+    # -- description -----------------------------------------------------------------------
+    @property
+    def circuit(self) -> Circuit:
+        """The circuit."""
+        return self._circuit
+
+    @property
+    def observable(self) -> Observable:
+        """The prepared :class:`~qnncourse.observables.Observable`."""
+        return self._observable
+
+    @property
+    def n_params(self) -> int:
+        """Number of trainable parameters."""
+        return self._circuit.n_params
+
+    @property
+    def n_qubits(self) -> int:
+        """Number of qubits."""
+        return self._circuit.n_qubits
+
+    def reset_evaluations(self) -> None:
+        """Set ``evaluations`` and ``shots_used`` back to 0."""
+        self.evaluations = 0
+        self.shots_used = 0
+
+    def with_circuit(self, circuit: Circuit) -> Cost:
+        """The same observable, noise, shots and generator on another circuit (fresh counts)."""
+        return Cost(circuit, self._observable, noise=self.noise, shots=self.shots, rng=self.rng)
+
+    def state(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
+        """The output state for one ``theta``: a ket, or a density matrix when noisy."""
+        if self._program is None:
+            return self._circuit.state(theta, x)
+        angles = self._circuit.angles(theta, x)
+        if angles.shape[0] != 1:
+            raise ValueError("state() takes a single theta (and x), not a batch")
+        rho = density.run_angles(self._program, angles)[0]
+        return qutip.Qobj(rho, dims=[[2] * self.n_qubits] * 2)
+
+    def _measured_observable(self, noise: NoiseModel) -> np.ndarray:
+        """The observable for the density simulator, with the model's readout error folded in
+        (a diagonal vector when possible, else the dense matrix)."""
+        obs = self._observable
+        if noise.has_readout_error:
+            if not obs.is_diagonal:
+                raise ValueError(f"readout error acts on computational-basis outcomes, but the "
+                                 f"observable is not diagonal in that basis ({obs.kind}); "
+                                 f"rotate into the computational basis inside the circuit and "
+                                 f"measure a diagonal observable")
+            return noise.readout_diagonal(obs.diagonal)
+        return obs.diagonal if obs.is_diagonal else obs.matrix()
+
+    def __repr__(self) -> str:
+        shots = "exact" if self.shots is None else f"shots={self.shots}"
+        noise = "" if self.noise is None else f"noise={self.noise!r}, "
+        return (f"{type(self).__name__}({self._circuit!r}, observable={self._observable!r}, "
+                f"{noise}{shots}, evaluations={self.evaluations})")
+
+    # -- rows of circuit angles and the objective built from them --------------------------
+    def _rows(self, theta: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        """Angles of every circuit run needed for ``theta`` and whether the call is batched."""
+        return self._circuit.angles(theta, x), self._circuit.is_batched(theta, x)
+
+    def _objective(self, values: np.ndarray) -> np.ndarray:
+        """Objective per draw from the expectation per row (the identity for a plain cost)."""
+        return values
+
+    def _objective_gradient(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """Gradient per draw from the values and gradients per row."""
+        return grads
+
+    def _spsa_delta(self, n_rows: int) -> np.ndarray:
+        return self.rng.choice([-1.0, 1.0], size=(n_rows, self.n_params))
+
+    # -- simulation: the two entry points a noisy simulator plugs into ---------------------
+    def _values(self, angles: np.ndarray) -> np.ndarray:
+        """Expectation per row of ``angles`` (exact or from shots); counts evaluations."""
+        self.evaluations += len(angles)
+        if self._program is not None:
+            return density.expectation(self._program, self._noisy_observable, angles)
+        if self.shots is None:
+            return expectation_from_angles(self._circuit, self._observable, angles)
+        self.shots_used += len(angles) * self.shots
+        return shot_estimates_from_angles(self._circuit, self._observable, angles, self.shots,
+                                          self.rng)
+
+    def _values_and_gradients(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact values ``(R,)`` and parameter gradients ``(R, n_params)`` per row (adjoint)."""
+        if self._program is not None:
+            values, angle_grads = density.adjoint_gradient(self._program,
+                                                           self._noisy_observable, angles)
+            return values, self._circuit.chain_rule(angle_grads)
+        return gradients.adjoint(self._circuit, self._observable, angles)
+
+    # -- public evaluation -----------------------------------------------------------------
+    def __call__(self, theta: np.ndarray, x: np.ndarray | None = None) -> float | np.ndarray:
+        """The cost at ``theta``: a float, or ``(S,)`` for a batch ``(S, n_params)``."""
+        angles, batched = self._rows(theta, x)
+        out = self._objective(self._values(angles))
+        return out if batched else float(out[0])
+
+    def _method(self, method: str | None) -> str:
+        if method is None:
+            return "adjoint" if self.shots is None else "parameter-shift"
+        if method not in gradients.METHODS:
+            raise ValueError(f"method must be one of {gradients.METHODS}, got {method!r}")
+        if method == "adjoint" and self.shots is not None:
+            raise ValueError(f"method='adjoint' needs the exact state, but shots={self.shots}; "
+                             "use 'parameter-shift', 'finite-difference' or 'spsa'")
+        return method
+
+    def _evaluate(self, theta, x, method, options, want_value: bool):
+        angles, batched = self._rows(theta, x)
+        method = self._method(method)
+        n_rows = len(angles)
+        values = None
+        if method == "adjoint":
+            values, grads = self._values_and_gradients(angles)
+            n_rotations = len(self._circuit.rotation_columns()[0])
+            self.evaluations += n_rows * (2 * n_rotations + (1 if want_value else 0))
+        else:
+            if want_value:
+                values = self._values(angles)
+            if method == "parameter-shift":
+                grads = gradients.parameter_shift(self._values, self._circuit, angles, **options)
+            elif method == "finite-difference":
+                grads = gradients.finite_difference(self._values, self._circuit, angles,
+                                                    **options)
+            else:
+                options.setdefault("delta", self._spsa_delta(n_rows))
+                grads = gradients.spsa_gradient(self._values, self._circuit, angles, **options)
+        return values, grads, batched
+
+    def gradient(self, theta: np.ndarray, method: str | None = None,
+                 x: np.ndarray | None = None, **options: Any) -> np.ndarray:
+        """Gradient :math:`\\nabla_\\theta C`: shape ``(n_params,)``, or ``(S, n_params)``.
+
+        Parameters
+        ----------
+        method : {"adjoint", "parameter-shift", "finite-difference", "spsa"}, optional
+            Default: ``"adjoint"`` for exact simulation, ``"parameter-shift"`` with shots.
+            See :mod:`qnncourse.gradients` for formulas and costs.
+        **options
+            Passed to the method: ``shift`` (parameter-shift), ``h`` (finite-difference),
+            ``c`` and ``delta`` (spsa).
+        """
+        _, grads, batched = self._evaluate(theta, x, method, dict(options), want_value=False)
+        return grads if batched else grads[0]
+
+    def value_and_gradient(self, theta: np.ndarray, method: str | None = None,
+                           x: np.ndarray | None = None, **options: Any):
+        """``(cost, gradient)`` together (one pass for adjoint)."""
+        values, grads, batched = self._evaluate(theta, x, method, dict(options), want_value=True)
+        f = self._objective(values)
+        g = self._objective_gradient(values, grads)
+        return (f, g) if batched else (float(f[0]), g[0])
+
+
+class Loss(Cost):
+    """Supervised loss of a circuit model over a data set.
+
+    The model output is :math:`f(\\theta, x) = \\langle O\\rangle_{\\theta, x}` (the circuit must
+    encode the features with :meth:`Circuit.encode`), and
+
+    .. math::
+
+        L_\\mathrm{mse} = \\frac1m\\sum_i (f_i - y_i)^2, \\qquad
+        L_\\mathrm{ce} = -\\frac1m\\sum_i \\big[y_i\\log p_i + (1 - y_i)\\log(1 - p_i)\\big],
+        \\quad p_i = \\frac{1 + f_i}{2},
+
+    where cross-entropy needs labels in :math:`\\{0, 1\\}` and an observable with spectrum in
+    :math:`[-1, 1]` (so :math:`p_i` is the probability of class 1). Gradients follow by the
+    chain rule, :math:`\\nabla L = \\frac1m\\sum_i \\ell'(f_i)\\,\\nabla f_i`, with
+    :math:`\\nabla f_i` from any gradient method. Every data point is one circuit evaluation.
+
+    Parameters
+    ----------
+    circuit, observable, noise, shots, rng
+        As for :class:`Cost`.
+    X : array, shape ``(m, n_features)``
+    y : array, shape ``(m,)``
+    loss : {"mse", "cross-entropy"}
+    """
+
+    def __init__(self, circuit: Circuit, observable: Any, X: np.ndarray, y: np.ndarray,
+                 loss: str = "mse", *, noise: Any = None, shots: int | None = None,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(circuit, observable, noise=noise, shots=shots, rng=rng)
+        if circuit.n_features == 0:
+            raise ValueError("a Loss needs a circuit with encoding gates (Circuit.encode)")
+        X = circuit.check_x(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must have shape (m, {circuit.n_features}), got {X.shape}")
+        y = np.asarray(y, dtype=float)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y has shape {y.shape}, X has {X.shape[0]} rows: y needs shape "
+                             f"({X.shape[0]},)")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinite values")
+        if loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
+        if loss == "cross-entropy":
+            if not np.all((y == 0) | (y == 1)):
+                raise ValueError(f"cross-entropy needs labels 0 or 1, got values "
+                                 f"{np.unique(y)[:5]}")
+            levels = self._observable.eigh()[0]
+            low, high = float(np.min(levels)), float(np.max(levels))
+            if low < -1 - 1e-9 or high > 1 + 1e-9:
+                raise ValueError(f"cross-entropy needs an observable with spectrum in [-1, 1] "
+                                 f"(so (1 + f)/2 is a probability), got [{low:.3g}, {high:.3g}]")
+        self.X, self.y, self.loss = X, y, loss
+
+    @property
+    def n_samples(self) -> int:
+        """Number of data points :math:`m`."""
+        return len(self.y)
+
+    def with_circuit(self, circuit: Circuit) -> Loss:
+        """The same observable, data, loss, noise, shots and generator on another circuit."""
+        return Loss(circuit, self._observable, self.X, self.y, self.loss, noise=self.noise,
+                    shots=self.shots, rng=self.rng)
+
+    def _rows(self, theta: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        if x is not None:
+            raise ValueError("a Loss evaluates its own data set X; do not pass x")
+        theta = self._circuit.check_theta(theta)
+        thetas = np.atleast_2d(theta)
+        m = self.n_samples
+        rows = self._circuit.angles(np.repeat(thetas, m, axis=0), np.tile(self.X, (len(thetas),
+                                                                                   1)))
+        return rows, theta.ndim == 2
+
+    def predict(self, theta: np.ndarray, X: np.ndarray | None = None) -> np.ndarray:
+        """Model outputs :math:`f(\\theta, x_i)` for the rows of ``X`` (default: the data set).
+
+        Shape ``(m,)``, or ``(S, m)`` for a batch of ``theta``. Counts evaluations.
+        """
+        X = self.X if X is None else self._circuit.check_x(X)
+        thetas = np.atleast_2d(self._circuit.check_theta(theta))
+        X2 = np.atleast_2d(X)
+        rows = self._circuit.angles(np.repeat(thetas, len(X2), axis=0),
+                                    np.tile(X2, (len(thetas), 1)))
+        out = self._values(rows).reshape(len(thetas), len(X2))
+        return out if np.ndim(theta) == 2 else out[0]
+
+    def _loss_terms(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Loss per draw ``(S,)`` and its derivative by each output ``(S, m)``."""
+        m = self.n_samples
+        if self.loss == "mse":
+            residual = f - self.y
+            return np.mean(residual**2, axis=1), 2 * residual / m
+        p = np.clip((1 + f) / 2, _EPS, 1 - _EPS)
+        y = self.y
+        value = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p), axis=1)
+        return value, -(y / p - (1 - y) / (1 - p)) / (2 * m)
+
+    def _objective(self, values: np.ndarray) -> np.ndarray:
+        return self._loss_terms(values.reshape(-1, self.n_samples))[0]
+
+    def _objective_gradient(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        f = values.reshape(-1, self.n_samples)
+        _, dl_df = self._loss_terms(f)
+        return np.einsum("sm,smp->sp", dl_df, grads.reshape(f.shape + (-1,)))
+
+    def _spsa_delta(self, n_rows: int) -> np.ndarray:
+        # All data points of one draw share the perturbation, as SPSA on L(theta) requires.
+        per_draw = self.rng.choice([-1.0, 1.0], size=(n_rows // self.n_samples, self.n_params))
+        return np.repeat(per_draw, self.n_samples, axis=0)
+
+    def gradient(self, theta: np.ndarray, method: str | None = None,
+                 x: np.ndarray | None = None, **options: Any) -> np.ndarray:
+        """Gradient of the loss (the outputs :math:`f_i` are evaluated too: the chain rule
+        needs them)."""
+        return self.value_and_gradient(theta, method, x, **options)[1]

@@ -1,0 +1,435 @@
+"""Pauli strings and sums of them, in the binary symplectic form.
+
+A Pauli string on :math:`n` qubits is :math:`c\\,P_0 \\otimes P_1 \\otimes \\dots \\otimes
+P_{n-1}` with :math:`P_q \\in \\{I, X, Y, Z\\}`; qubit 0 is the leftmost tensor factor (QuTiP's
+order), so ``"ZI"`` is :math:`Z \\otimes I`. Each factor is stored as two bits
+:math:`(x_q, z_q)`: :math:`I=(0,0)`, :math:`X=(1,0)`, :math:`Z=(0,1)`, :math:`Y=(1,1)`, which
+makes products and commutation checks exact integer arithmetic (no floating-point rank tests,
+see Aaronson & Gottesman 2004, https://doi.org/10.1103/PhysRevA.70.052328).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from numbers import Number
+
+import numpy as np
+import qutip
+import scipy.sparse as sp
+
+from qnncourse._validation import check_memory
+
+__all__ = ["PauliString", "PauliSum", "as_pauli_sum"]
+
+_LETTERS = "IXYZ"
+# (x, z) bits of each letter, and back.
+_BITS = {"I": (0, 0), "X": (1, 0), "Z": (0, 1), "Y": (1, 1)}
+_FROM_BITS = {bits: letter for letter, bits in _BITS.items()}
+# Tolerance below which a coefficient counts as zero (sums drop such terms).
+_ATOL = 1e-12
+
+
+def _check_label(label: object) -> str:
+    if not isinstance(label, str):
+        raise TypeError(f"a Pauli label must be a str such as 'XZI', got {type(label).__name__}")
+    if not label:
+        raise ValueError("a Pauli label must have at least one letter, got ''")
+    bad = sorted(set(label) - set(_LETTERS))
+    if bad:
+        raise ValueError(
+            f"Pauli label {label!r} has letters {''.join(bad)!r}; allowed are I, X, Y, Z"
+        )
+    return label
+
+
+def _check_coeff(coeff: object) -> complex:
+    if not isinstance(coeff, Number) or isinstance(coeff, bool):
+        raise TypeError(f"a Pauli coefficient must be a number, got {type(coeff).__name__}")
+    value = complex(coeff)
+    if not np.isfinite(value):
+        raise ValueError(f"a Pauli coefficient must be finite, got {coeff}")
+    return value
+
+
+def _fmt(value: complex) -> str:
+    """``0.5``, ``2j`` or ``(1+2j)``: the shortest readable form of a coefficient."""
+    value = complex(value)
+    if value.imag == 0:
+        return f"{value.real:g}"
+    if value.real == 0:
+        return f"{value.imag:g}j"
+    return f"({value:g})"
+
+
+def _clean(value: complex) -> complex | float:
+    """Drop a zero imaginary part so reprs read ``0.5`` rather than ``(0.5+0j)``."""
+    value = complex(value)
+    return value.real if value.imag == 0 else value
+
+
+class PauliString:
+    """A coefficient times a tensor product of single-qubit Paulis.
+
+    Parameters
+    ----------
+    label : str
+        One letter per qubit from ``I, X, Y, Z``; qubit 0 first.
+    coeff : complex, default 1
+        The scalar in front.
+
+    Examples
+    --------
+    >>> PauliString("XI") * PauliString("YZ")
+    PauliString('ZZ', 1j)
+    >>> PauliString("XI").commutes_with(PauliString("ZZ"))
+    False
+    """
+
+    __slots__ = ("label", "coeff", "x", "z")
+
+    def __init__(self, label: str, coeff: complex = 1) -> None:
+        self.label = _check_label(label)
+        self.coeff = _clean(_check_coeff(coeff))
+        self.x = np.array([_BITS[c][0] for c in label], dtype=bool)
+        self.z = np.array([_BITS[c][1] for c in label], dtype=bool)
+
+    @classmethod
+    def from_bits(cls, x: np.ndarray, z: np.ndarray, coeff: complex = 1) -> PauliString:
+        """Build from the symplectic bit vectors ``x`` and ``z``."""
+        label = "".join(_FROM_BITS[(int(a), int(b))] for a, b in zip(x, z, strict=True))
+        return cls(label, coeff)
+
+    @classmethod
+    def embed(cls, word: str, qubits: Iterable[int], n_qubits: int, coeff: complex = 1):
+        """The full-width string with ``word[k]`` on qubit ``qubits[k]`` and ``I`` elsewhere.
+
+        >>> PauliString.embed("ZX", (2, 0), 3)
+        PauliString('XIZ')
+        """
+        qubits = tuple(qubits)
+        _check_label(word)
+        if len(word) != len(qubits):
+            raise ValueError(
+                f"Pauli word {word!r} has {len(word)} letters but {len(qubits)} qubits were given"
+            )
+        letters = ["I"] * n_qubits
+        for letter, q in zip(word, qubits, strict=True):
+            if not 0 <= q < n_qubits:
+                raise ValueError(f"qubit index {q} is out of range for {n_qubits} qubits")
+            letters[q] = letter
+        return cls("".join(letters), coeff)
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def n_qubits(self) -> int:
+        """Number of tensor factors."""
+        return len(self.label)
+
+    @property
+    def support(self) -> tuple[int, ...]:
+        """Qubits on which the string acts with a non-identity factor."""
+        return tuple(int(q) for q in np.flatnonzero(self.x | self.z))
+
+    @property
+    def weight(self) -> int:
+        """Number of non-identity factors."""
+        return len(self.support)
+
+    @property
+    def is_diagonal(self) -> bool:
+        """True when the string only has ``I`` and ``Z`` factors (diagonal in the Z basis)."""
+        return not self.x.any()
+
+    def _check_same_size(self, other: PauliString) -> None:
+        if other.n_qubits != self.n_qubits:
+            raise ValueError(
+                f"Pauli strings act on different numbers of qubits: {self.n_qubits} "
+                f"({self.label!r}) and {other.n_qubits} ({other.label!r})"
+            )
+
+    # -- algebra ---------------------------------------------------------------------------
+    def commutes_with(self, other: PauliString) -> bool:
+        """Whether ``self`` and ``other`` commute: the symplectic product is even."""
+        self._check_same_size(other)
+        overlap = np.count_nonzero(self.x & other.z) + np.count_nonzero(self.z & other.x)
+        return bool(overlap % 2 == 0)
+
+    def __mul__(self, other: object) -> PauliString | PauliSum:
+        if isinstance(other, PauliString):
+            return self._product(other)
+        if isinstance(other, PauliSum):
+            return PauliSum([self]) * other
+        if isinstance(other, Number) and not isinstance(other, bool):
+            return PauliString(self.label, self.coeff * _check_coeff(other))
+        return NotImplemented
+
+    __matmul__ = __mul__
+
+    def __rmul__(self, other: object) -> PauliString:
+        if isinstance(other, Number) and not isinstance(other, bool):
+            return PauliString(self.label, self.coeff * _check_coeff(other))
+        return NotImplemented
+
+    def __neg__(self) -> PauliString:
+        return PauliString(self.label, -self.coeff)
+
+    def __add__(self, other: object) -> PauliSum:
+        return PauliSum([self]) + other
+
+    def __sub__(self, other: object) -> PauliSum:
+        return PauliSum([self]) - other
+
+    def _product(self, other: PauliString) -> PauliString:
+        """Product with the phase tracked exactly.
+
+        Per qubit, :math:`P_1 P_2 = i^{g} P_3` with Aaronson & Gottesman's exponent
+        :math:`g(x_1, z_1, x_2, z_2)`; the total phase is :math:`i^{\\sum_q g_q}`.
+        """
+        self._check_same_size(other)
+        x1, z1 = self.x.astype(int), self.z.astype(int)
+        x2, z2 = other.x.astype(int), other.z.astype(int)
+        g = np.where(
+            (x1 == 1) & (z1 == 1),
+            z2 - x2,
+            np.where(x1 == 1, z2 * (2 * x2 - 1), np.where(z1 == 1, x2 * (1 - 2 * z2), 0)),
+        )
+        phase = 1j ** (int(g.sum()) % 4)
+        return PauliString.from_bits(self.x ^ other.x, self.z ^ other.z,
+                                     self.coeff * other.coeff * phase)
+
+    def commutator(self, other: PauliString) -> PauliString:
+        """:math:`[A, B] = AB - BA`: zero (coefficient 0) if they commute, else :math:`2AB`."""
+        self._check_same_size(other)
+        if self.commutes_with(other):
+            return PauliString("I" * self.n_qubits, 0)
+        product = self._product(other)
+        return PauliString(product.label, 2 * product.coeff)
+
+    # -- dense forms -----------------------------------------------------------------------
+    def _masks(self) -> tuple[int, int, int]:
+        """Bit masks of X and Z factors (qubit q is bit ``n-1-q``) and the number of Ys."""
+        weights = 1 << np.arange(self.n_qubits - 1, -1, -1, dtype=np.int64)
+        return (int(weights[self.x].sum()), int(weights[self.z].sum()),
+                int(np.count_nonzero(self.x & self.z)))
+
+    def _sparse(self) -> sp.csr_matrix:
+        """The matrix as CSR: one non-zero per column.
+
+        :math:`P|c\\rangle = c_P\\, i^{n_Y} (-1)^{|c \\wedge z|}\\, |c \\oplus x\\rangle`.
+        """
+        dim = 2**self.n_qubits
+        x_mask, z_mask, n_y = self._masks()
+        cols = np.arange(dim, dtype=np.int64)
+        signs = 1 - 2 * (np.bitwise_count(cols & z_mask) & 1).astype(np.int8)
+        values = self.coeff * (1j**n_y) * signs
+        return sp.csr_matrix((values.astype(complex), (cols ^ x_mask, cols)), shape=(dim, dim))
+
+    def to_matrix(self) -> np.ndarray:
+        """Dense ``(2**n, 2**n)`` complex matrix (size checked first)."""
+        dim = 2**self.n_qubits
+        check_memory(16 * dim * dim, f"the dense matrix of a {self.n_qubits}-qubit Pauli string")
+        return self._sparse().toarray()
+
+    def to_qobj(self) -> qutip.Qobj:
+        """:class:`qutip.Qobj` with qubit dims ``[[2]*n, [2]*n]`` (sparse storage)."""
+        dims = [[2] * self.n_qubits] * 2
+        return qutip.Qobj(self._sparse(), dims=dims)
+
+    # -- protocol --------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PauliString):
+            return NotImplemented
+        return self.label == other.label and abs(self.coeff - other.coeff) <= _ATOL
+
+    def __hash__(self) -> int:
+        return hash((self.label, complex(self.coeff)))
+
+    def __repr__(self) -> str:
+        if self.coeff == 1:
+            return f"PauliString({self.label!r})"
+        return f"PauliString({self.label!r}, {self.coeff!r})"
+
+    def __str__(self) -> str:
+        return self.label if self.coeff == 1 else f"{_fmt(self.coeff)} {self.label}"
+
+
+class PauliSum:
+    """A linear combination :math:`\\sum_k c_k P_k` of Pauli strings on the same qubits.
+
+    Parameters
+    ----------
+    terms : dict, iterable of PauliString, PauliString or str
+        ``{"ZZI": 0.5, "XII": 1}``, ``[PauliString("ZZ", 2), ...]``, or a single label.
+        Repeated labels are added; terms whose coefficient vanishes are dropped.
+
+    Examples
+    --------
+    >>> H = PauliSum({"ZZI": 0.5, "XII": 1})
+    >>> H
+    PauliSum({'ZZI': 0.5, 'XII': 1.0})
+    >>> H.is_hermitian()
+    True
+    """
+
+    __slots__ = ("terms", "_n_qubits")
+
+    def __init__(self, terms: Mapping[str, complex] | Iterable[PauliString] | PauliString | str,
+                 ) -> None:
+        if isinstance(terms, str | PauliString):
+            terms = [PauliString(terms) if isinstance(terms, str) else terms]
+        pairs: list[tuple[str, complex]]
+        if isinstance(terms, Mapping):
+            pairs = [(_check_label(label), _check_coeff(c)) for label, c in terms.items()]
+        elif isinstance(terms, Iterable):
+            pairs = []
+            for term in terms:
+                if not isinstance(term, PauliString):
+                    raise TypeError(
+                        f"PauliSum terms must be PauliStrings, got {type(term).__name__}"
+                    )
+                pairs.append((term.label, complex(term.coeff)))
+        else:
+            raise TypeError(
+                "PauliSum takes a dict label -> coefficient, an iterable of PauliString or a "
+                f"label, got {type(terms).__name__}"
+            )
+        if not pairs:
+            raise ValueError("a PauliSum needs at least one term (use coefficient 0 for zero)")
+        sizes = {len(label) for label, _ in pairs}
+        if len(sizes) > 1:
+            raise ValueError(f"PauliSum terms act on different numbers of qubits: {sorted(sizes)}")
+        self._n_qubits = sizes.pop()
+        summed: dict[str, complex] = {}
+        for label, c in pairs:
+            summed[label] = summed.get(label, 0) + c
+        self.terms = {label: _clean(c) for label, c in summed.items() if abs(c) > _ATOL}
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def n_qubits(self) -> int:
+        """Number of qubits every term acts on."""
+        return self._n_qubits
+
+    def strings(self) -> list[PauliString]:
+        """The terms as :class:`PauliString` objects (coefficients included)."""
+        return [PauliString(label, c) for label, c in self.terms.items()]
+
+    def is_hermitian(self, atol: float = 1e-10) -> bool:
+        """Hermitian iff every coefficient is real (Pauli strings are Hermitian and independent)."""
+        return all(abs(complex(c).imag) <= atol for c in self.terms.values())
+
+    @property
+    def is_diagonal(self) -> bool:
+        """True when every term has only ``I`` and ``Z`` factors."""
+        return all(set(label) <= {"I", "Z"} for label in self.terms)
+
+    # -- algebra ---------------------------------------------------------------------------
+    def _coerce(self, other: object) -> PauliSum | None:
+        if isinstance(other, PauliSum):
+            result = other
+        elif isinstance(other, PauliString | str):
+            result = PauliSum(other)
+        else:
+            return None
+        if result.n_qubits != self.n_qubits:
+            raise ValueError(
+                f"Pauli sums act on different numbers of qubits: {self.n_qubits} and "
+                f"{result.n_qubits}"
+            )
+        return result
+
+    def __add__(self, other: object) -> PauliSum:
+        other_sum = self._coerce(other)
+        if other_sum is None:
+            return NotImplemented
+        return PauliSum(self.strings() + other_sum.strings() or {"I" * self.n_qubits: 0})
+
+    __radd__ = __add__
+
+    def __neg__(self) -> PauliSum:
+        return PauliSum({label: -c for label, c in self.terms.items()}
+                        or {"I" * self.n_qubits: 0})
+
+    def __sub__(self, other: object) -> PauliSum:
+        other_sum = self._coerce(other)
+        if other_sum is None:
+            return NotImplemented
+        return self + (-other_sum)
+
+    def __mul__(self, other: object) -> PauliSum:
+        if isinstance(other, Number) and not isinstance(other, bool):
+            c = _check_coeff(other)
+            return PauliSum({label: c * v for label, v in self.terms.items()}
+                            or {"I" * self.n_qubits: 0})
+        other_sum = self._coerce(other)
+        if other_sum is None:
+            return NotImplemented
+        products = [a * b for a in self.strings() for b in other_sum.strings()]
+        return PauliSum(products or {"I" * self.n_qubits: 0})
+
+    __matmul__ = __mul__
+
+    def __rmul__(self, other: object) -> PauliSum:
+        if isinstance(other, Number) and not isinstance(other, bool):
+            return self * other
+        return NotImplemented
+
+    def commutator(self, other: PauliSum | PauliString | str) -> PauliSum:
+        """:math:`[A, B] = AB - BA`, term by term (only anticommuting pairs contribute)."""
+        other_sum = self._coerce(other)
+        if other_sum is None:
+            raise TypeError(f"cannot take a commutator with {type(other).__name__}")
+        terms = [a.commutator(b) for a in self.strings() for b in other_sum.strings()]
+        return PauliSum(terms or {"I" * self.n_qubits: 0})
+
+    # -- dense forms -----------------------------------------------------------------------
+    def _sparse(self) -> sp.csr_matrix:
+        dim = 2**self.n_qubits
+        total = sp.csr_matrix((dim, dim), dtype=complex)
+        for term in self.strings():
+            total = total + term._sparse()
+        return total
+
+    def to_matrix(self) -> np.ndarray:
+        """Dense ``(2**n, 2**n)`` complex matrix (size checked first)."""
+        dim = 2**self.n_qubits
+        check_memory(16 * dim * dim, f"the dense matrix of a {self.n_qubits}-qubit Pauli sum")
+        return self._sparse().toarray()
+
+    def to_qobj(self) -> qutip.Qobj:
+        """:class:`qutip.Qobj` with qubit dims (sparse storage)."""
+        return qutip.Qobj(self._sparse(), dims=[[2] * self.n_qubits] * 2)
+
+    # -- protocol --------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PauliSum):
+            return NotImplemented
+        difference = self - other
+        return all(abs(c) <= _ATOL for c in difference.terms.values())
+
+    __hash__ = None  # mutable-looking container semantics: equal sums need not hash alike
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __repr__(self) -> str:
+        return f"PauliSum({self.terms!r})"
+
+    def __str__(self) -> str:
+        if not self.terms:
+            return "0"
+        return " + ".join(f"{_fmt(c)} {label}" for label, c in self.terms.items()).replace(
+            "+ -", "- "
+        )
+
+
+def as_pauli_sum(obj: str | PauliString | PauliSum | Mapping[str, complex]) -> PauliSum:
+    """Convert a label, :class:`PauliString`, :class:`PauliSum` or dict to a :class:`PauliSum`."""
+    if isinstance(obj, PauliSum):
+        return obj
+    if isinstance(obj, str | PauliString | Mapping):
+        return PauliSum(obj)
+    raise TypeError(
+        "expected a Pauli label, PauliString, PauliSum or dict label -> coefficient, "
+        f"got {type(obj).__name__}"
+    )

@@ -1,0 +1,1 @@
+"""Simulators: ``statevector`` (pure states, batched over parameter draws, adjoint gradients)."""

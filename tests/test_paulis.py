@@ -1,0 +1,152 @@
+"""Pauli strings and sums against QuTiP's matrices."""
+
+import itertools
+
+import numpy as np
+import pytest
+import qutip
+
+from qnncourse.paulis import PauliString, PauliSum, as_pauli_sum
+
+SINGLE = {"I": qutip.qeye(2), "X": qutip.sigmax(), "Y": qutip.sigmay(), "Z": qutip.sigmaz()}
+
+
+def qutip_string(label: str) -> np.ndarray:
+    """The oracle: a tensor product built by QuTiP."""
+    return qutip.tensor([SINGLE[c] for c in label]).full()
+
+
+def random_labels(n_qubits, count, seed):
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("IXYZ"), size=n_qubits)) for _ in range(count)]
+
+
+class TestPauliString:
+    def test_symplectic_bits(self):
+        p = PauliString("IXYZ")
+        assert p.x.tolist() == [False, True, True, False]
+        assert p.z.tolist() == [False, False, True, True]
+        assert p.support == (1, 2, 3)
+        assert p.weight == 3
+        assert p.n_qubits == 4
+        assert PauliString("ZIZ").is_diagonal and not PauliString("ZXI").is_diagonal
+
+    @pytest.mark.parametrize("label", ["X", "Y", "Z", "I", "ZI", "XYZ", "YIZX"])
+    def test_matrix_matches_qutip(self, label):
+        np.testing.assert_allclose(PauliString(label).to_matrix(), qutip_string(label))
+
+    def test_to_qobj_has_qubit_dims(self):
+        q = PauliString("XZ", 0.5).to_qobj()
+        assert q.dims == [[2, 2], [2, 2]]
+        np.testing.assert_allclose(q.full(), 0.5 * qutip_string("XZ"))
+
+    @pytest.mark.parametrize("a,b", list(itertools.product("IXYZ", repeat=2)),
+                             ids=lambda v: v)
+    def test_single_qubit_products(self, a, b):
+        product = PauliString(a) * PauliString(b)
+        np.testing.assert_allclose(product.to_matrix(), qutip_string(a) @ qutip_string(b))
+
+    @pytest.mark.parametrize("seed", range(5))
+    def test_products_and_commutators_of_random_strings(self, seed):
+        a, b = random_labels(4, 2, seed)
+        pa, pb = PauliString(a, 0.5), PauliString(b, -2j)
+        ma, mb = 0.5 * qutip_string(a), -2j * qutip_string(b)
+        np.testing.assert_allclose((pa * pb).to_matrix(), ma @ mb)
+        np.testing.assert_allclose((pa @ pb).to_matrix(), ma @ mb)
+        np.testing.assert_allclose(pa.commutator(pb).to_matrix(), ma @ mb - mb @ ma)
+        assert pa.commutes_with(pb) == np.allclose(ma @ mb, mb @ ma)
+
+    def test_xy_is_iz(self):
+        assert PauliString("X") * PauliString("Y") == PauliString("Z", 1j)
+        assert PauliString("Y") * PauliString("X") == PauliString("Z", -1j)
+
+    def test_commuting_commutator_is_zero(self):
+        zero = PauliString("ZZ").commutator(PauliString("XX"))
+        assert zero.coeff == 0
+
+    def test_scalars(self):
+        assert 2 * PauliString("X") == PauliString("X", 2)
+        assert PauliString("X") * 3j == PauliString("X", 3j)
+        assert -PauliString("Y") == PauliString("Y", -1)
+
+    def test_embed(self):
+        assert PauliString.embed("ZX", (2, 0), 3) == PauliString("XIZ")
+
+    def test_repr_and_str(self):
+        assert repr(PauliString("XZ")) == "PauliString('XZ')"
+        assert repr(PauliString("XZ", 0.5)) == "PauliString('XZ', 0.5)"
+        assert str(PauliString("XZ", -2j)) == "-2j XZ"
+
+    @pytest.mark.parametrize("label,match", [
+        ("XQZ", "Pauli label 'XQZ' has letters 'Q'; allowed are I, X, Y, Z"),
+        ("", "a Pauli label must have at least one letter"),
+    ])
+    def test_bad_labels(self, label, match):
+        with pytest.raises(ValueError, match=match):
+            PauliString(label)
+
+    def test_size_mismatch(self):
+        with pytest.raises(ValueError, match="different numbers of qubits: 2 .* and 3"):
+            PauliString("XZ") * PauliString("XZI")
+
+    def test_nan_coefficient(self):
+        with pytest.raises(ValueError, match="coefficient must be finite"):
+            PauliString("X", float("nan"))
+
+
+class TestPauliSum:
+    def test_parse_dict_and_drop_zero_terms(self):
+        h = PauliSum({"ZZI": 0.5, "XII": 1, "IIY": 0})
+        assert h.terms == {"ZZI": 0.5, "XII": 1.0}
+        assert h.n_qubits == 3
+        assert repr(h) == "PauliSum({'ZZI': 0.5, 'XII': 1.0})"
+        assert str(h) == "0.5 ZZI + 1 XII"
+
+    def test_repeated_labels_add(self):
+        h = PauliSum([PauliString("XX", 1), PauliString("XX", 2), PauliString("ZZ", -1)])
+        assert h.terms == {"XX": 3.0, "ZZ": -1.0}
+
+    def test_label_and_string(self):
+        assert PauliSum("XZ").terms == {"XZ": 1.0}
+        assert as_pauli_sum(PauliString("XZ", 2)).terms == {"XZ": 2.0}
+
+    def test_algebra_matches_matrices(self):
+        a = PauliSum({"ZZI": 0.5, "XII": 1, "IYX": -0.3})
+        b = PauliSum({"XZI": 2.0, "IIZ": 0.7})
+        ma, mb = a.to_matrix(), b.to_matrix()
+        np.testing.assert_allclose(ma, 0.5 * qutip_string("ZZI") + qutip_string("XII")
+                                   - 0.3 * qutip_string("IYX"))
+        np.testing.assert_allclose((a + b).to_matrix(), ma + mb)
+        np.testing.assert_allclose((a - b).to_matrix(), ma - mb)
+        np.testing.assert_allclose((2.5 * a).to_matrix(), 2.5 * ma)
+        np.testing.assert_allclose((a * b).to_matrix(), ma @ mb)
+        np.testing.assert_allclose(a.commutator(b).to_matrix(), ma @ mb - mb @ ma)
+        np.testing.assert_allclose(a.to_qobj().full(), ma)
+
+    def test_hermitian(self):
+        assert PauliSum({"XY": 1.0, "ZZ": -2}).is_hermitian()
+        assert not PauliSum({"XY": 1j}).is_hermitian()
+
+    def test_cancellation_gives_empty_sum(self):
+        s = PauliSum("XZ") - PauliSum("XZ")
+        assert s.terms == {}
+        assert str(s) == "0"
+        assert np.all(s.to_matrix() == 0)
+
+    def test_equality(self):
+        assert PauliSum({"XZ": 1, "ZZ": 2}) == PauliSum({"ZZ": 2, "XZ": 1})
+        assert PauliSum({"XZ": 1}) != PauliSum({"XZ": 1.5})
+
+    def test_mixed_sizes_rejected(self):
+        with pytest.raises(ValueError, match=r"different numbers of qubits: \[2, 3\]"):
+            PauliSum({"XZ": 1, "XZI": 1})
+        with pytest.raises(ValueError, match="different numbers of qubits: 2 and 3"):
+            PauliSum("XZ") + PauliSum("XZI")
+
+    def test_bad_types(self):
+        with pytest.raises(TypeError, match="must be PauliStrings, got int"):
+            PauliSum([1, 2])
+        with pytest.raises(TypeError, match="expected a Pauli label"):
+            as_pauli_sum(3.0)
+        with pytest.raises(ValueError, match="needs at least one term"):
+            PauliSum({})
