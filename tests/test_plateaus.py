@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import qutip
 
 from qnncourse import ansatz, observables
 from qnncourse.circuit import Circuit
@@ -29,6 +30,7 @@ from qnncourse.plateaus import (
     haar_states,
     haar_unitaries,
     lie_variance,
+    lie_variance_check,
     random_parameters,
     two_design_depth,
     variance_interval,
@@ -223,16 +225,123 @@ def ising_circuit(n, layers):
     return circuit
 
 
-@pytest.mark.parametrize(("n", "observable", "dims"), [(2, "ZZ", (3, 3)), (3, "ZZI", (15,))])
-def test_lie_variance_predicts_the_deep_circuit_variance(n, observable, dims):
-    circuit = ising_circuit(n, 30)
-    predicted = lie_variance(circuit, observable)
-    assert predicted.dims == dims
-    values = Cost(circuit, observable)(random_parameters(circuit.n_params, 4000, rng=n))
-    lo, hi = variance_interval(values)
-    assert lo <= predicted.variance <= hi
+def ising_generators(n):
+    """The open transverse-field Ising chain {X_i, Z_i Z_i+1}: so(2n), a free-fermion DLA."""
+    return [_word(n, {i: "X"}) for i in range(n)] + [
+        _word(n, {i: "Z", i + 1: "Z"}) for i in range(n - 1)
+    ]
 
 
-def test_lie_variance_needs_an_operator_in_the_algebra():
-    with pytest.raises(ValueError, match=r"needs the observable or rho inside the DLA.*P_g\(O\)"):
-        lie_variance(ising_circuit(2, 1), "XZ")
+def universal_generators(n):
+    """{X_i, Z_i, Z_i Z_i+1}: su(2^n)."""
+    return (
+        [_word(n, {i: "X"}) for i in range(n)]
+        + [_word(n, {i: "Z"}) for i in range(n)]
+        + [_word(n, {i: "Z", i + 1: "Z"}) for i in range(n - 1)]
+    )
+
+
+def _word(n, letters):
+    return "".join(letters.get(q, "I") for q in range(n))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_lie_variance_of_a_universal_circuit_is_the_haar_value(n):
+    """su(2^n), rho = |0><0|, O = Z_0: P(rho) = 1 - 1/2^n, P(O) = 2^n, dim = 4^n - 1, so
+    Var = (2^n - 1) / (4^n - 1) = 1 / (2^n + 1), the Haar variance of <Z_0>."""
+    result = lie_variance(universal_generators(n), None, _word(n, {0: "Z"}))
+    assert result.dla_dimension == 4**n - 1
+    assert result.value == pytest.approx(1 / (2**n + 1), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6, 7])
+def test_lie_variance_of_the_ising_chain_closed_form(n):
+    """so(2n) with O = X_0 and rho = |0...0>: the only basis strings with a non-zero
+    expectation in |0...0> are the n - 1 couplings Z_i Z_i+1 (each 1), so
+    P(rho) = (n - 1) / 2^n, P(X_0) = Tr(X_0^2) = 2^n and Var = (n - 1) / (n (2n - 1))."""
+    result = lie_variance(ising_generators(n), None, _word(n, {0: "X"}))
+    assert result.dla_dimension == n * (2 * n - 1)
+    assert result.value == pytest.approx((n - 1) / (n * (2 * n - 1)), rel=1e-12)
+    if n > 2:  # so(4) = su(2) + su(2) is the one case that splits
+        (component,) = result.components
+        assert component.state_purity == pytest.approx((n - 1) / 2**n)
+        assert component.observable_purity == pytest.approx(2**n)
+
+
+def test_lie_variance_of_a_reductive_algebra_ignores_the_centre():
+    """{X0, Z0, Z1} = su(2) + u(1): O = Z0 sees the single-qubit Haar value 1/3; O = Z1 lies in
+    the centre, is conserved, and has no variance at all."""
+    gens = ["XI", "ZI", "IZ"]
+    inside = lie_variance(gens, None, "ZI")
+    assert (inside.dla_dimension, inside.centre_dimension) == (4, 1)
+    assert [c.dimension for c in inside.components] == [3]
+    assert inside.value == pytest.approx(1 / 3)
+    assert lie_variance(gens, None, "IZ").value == pytest.approx(0.0, abs=1e-12)
+
+
+def test_lie_variance_accepts_kets_density_matrices_and_qobj():
+    ket = np.zeros(4)
+    ket[0] = 1
+    by_ket = lie_variance(["XI", "IX", "ZZ"], ket, "ZZ").value
+    assert lie_variance(["XI", "IX", "ZZ"], np.outer(ket, ket), "ZZ").value == pytest.approx(by_ket)
+    assert lie_variance(["XI", "IX", "ZZ"], qutip.Qobj(ket), "ZZ").value == pytest.approx(by_ket)
+    z = qutip.tensor(qutip.sigmaz(), qutip.sigmaz())
+    assert lie_variance(["XI", "IX", "ZZ"], ket, z).value == pytest.approx(by_ket)
+
+
+@pytest.mark.parametrize(
+    ("generators", "observable", "dims"),
+    [
+        (ising_generators(3), "XII", (15,)),  # simple: so(6)
+        (ising_generators(2), "ZZ", (3, 3)),  # semisimple, not simple: so(4) = su(2) + su(2)
+        (["XI", "ZI", "IZ"], "ZI", (3,)),  # reductive: su(2) + u(1)
+        (universal_generators(2), "ZI", (15,)),  # universal: su(4)
+    ],
+    ids=["simple", "semisimple", "reductive", "universal"],
+)
+def test_lie_variance_predicts_deep_circuits(generators, observable, dims):
+    check = lie_variance_check(
+        generators, None, observable, depth=40, n_samples=3000, confidence=0.999, rng=7
+    )
+    assert tuple(c.dimension for c in check.predicted.components) == dims
+    assert check.agrees, check
+
+
+def test_lie_variance_check_repeats_a_circuit():
+    check = lie_variance_check(
+        ising_circuit(2, 1), None, "ZZ", depth=30, n_samples=3000, confidence=0.999, rng=3
+    )
+    assert check.predicted.value == pytest.approx(
+        lie_variance(ising_generators(2), None, "ZZ").value
+    )
+    assert check.agrees, check
+
+
+@pytest.mark.parametrize(
+    ("state", "observable", "message"),
+    [
+        (np.array([[1, 1], [0, 0]]), "XZ",
+         "state has shape \\(2, 2\\); the algebra acts on 2 qubits"),
+        (np.array([[1, 1j, 0, 0], [1j, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]), "ZZ",
+         "state is not Hermitian"),
+        (None, np.eye(2), "observable has shape \\(2, 2\\); the algebra acts on 2 qubits"),
+        (None, np.triu(np.ones((4, 4))), "operator is not Hermitian"),
+        (np.zeros(4), "ZZ", "state is a zero or non-finite vector"),
+    ],
+)
+def test_lie_variance_bad_input(state, observable, message):
+    with pytest.raises(ValueError, match=message):
+        lie_variance(ising_generators(2), state, observable)
+
+
+def test_lie_variance_needs_the_observable_or_the_state_in_the_algebra():
+    plus = np.full(4, 0.5)  # |++>: its traceless part is partly outside so(4)
+    with pytest.raises(
+        ValueError, match=r"needs the observable or the state inside i\*g.*the observable has 4 "
+    ):
+        lie_variance(ising_generators(2), plus, "XZ")
+
+
+def test_lie_variance_names_the_memory_of_a_huge_density_matrix():
+    with pytest.raises(ValueError, match=r"density matrix of 20 qubits.*bytes"):
+        lie_variance([_word(20, {0: "X"})], None, _word(20, {0: "X"}))
