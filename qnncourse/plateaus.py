@@ -876,6 +876,7 @@ def lie_variance(circuit_or_generators: Any, state: Any, observable: Any) -> Lie
     """
     from qnncourse.lie import closure, decompose, purity
 
+    _reject_fixed_gates(circuit_or_generators)
     algebra = closure(circuit_or_generators)
     n = algebra.n_qubits
     rho = _density_matrix(state, n)
@@ -905,6 +906,21 @@ def lie_variance(circuit_or_generators: Any, state: Any, observable: Any) -> Lie
         algebra.dim,
         parts.centre.dim,
     )
+
+
+def _reject_fixed_gates(circuit_or_generators: Any) -> None:
+    """The theorem is about circuits made of the generators' rotations only."""
+    from qnncourse.circuit import Circuit
+
+    if isinstance(circuit_or_generators, Circuit) and any(
+        op.kind == "fixed" for op in circuit_or_generators.operations
+    ):
+        raise ValueError(
+            "the circuit has fixed gates: with them the cost is Tr[F^dag O F U rho U^dag] for "
+            "the product F of fixed gates, and repeating the circuit conjugates its generators "
+            "by powers of F, so its DLA alone does not give the deep circuit's variance; pass "
+            "the generators of the deep circuit (or a circuit of rotations only)"
+        )
 
 
 def _traceless_norm_squared(operator: Any) -> float:
@@ -950,8 +966,8 @@ class LieVarianceCheck:
 
 
 def _deep_circuit(circuit_or_generators: Any, depth: int):
-    """``depth`` repetitions of a circuit, or of one rotation per Pauli-string generator, each
-    repetition with fresh parameters."""
+    """``depth`` repetitions of a circuit of rotations, or of one rotation per Pauli-string
+    generator, each repetition with fresh parameters."""
     from qnncourse.circuit import Circuit
     from qnncourse.lie import closure
     from qnncourse.paulis import PauliString, as_pauli_sum
@@ -978,14 +994,9 @@ def _deep_circuit(circuit_or_generators: Any, depth: int):
     deep = Circuit(block.n_qubits)
     for layer in range(depth):
         base = layer * block.n_params
-        for op in block.operations:
-            if op.kind == "rotation":
-                target = base + op.param_index
-                deep.pauli_rotation(
-                    op.pauli, op.qubits, param=None if target == deep.n_params else target
-                )
-            else:
-                deep.gate(op.matrix, op.qubits)
+        for op in block.operations:  # rotations only: lie_variance rejected fixed gates
+            target = base + op.param_index
+            deep.pauli_rotation(op.pauli, op.qubits, param=None if target == deep.n_params else target)
     return deep
 
 

@@ -342,6 +342,12 @@ def test_lie_variance_needs_the_observable_or_the_state_in_the_algebra():
         lie_variance(ising_generators(2), plus, "XZ")
 
 
+def test_lie_variance_rejects_circuits_with_fixed_gates():
+    circuit = Circuit(2).h(0).pauli_rotation("ZZ", (0, 1)).rx(0)
+    with pytest.raises(ValueError, match="the circuit has fixed gates"):
+        lie_variance(circuit, None, "ZZ")
+
+
 def test_lie_variance_names_the_memory_of_a_huge_density_matrix():
     with pytest.raises(ValueError, match=r"density matrix of 20 qubits.*bytes"):
         lie_variance([_word(20, {0: "X"})], None, _word(20, {0: "X"}))
