@@ -996,7 +996,8 @@ def _deep_circuit(circuit_or_generators: Any, depth: int):
         base = layer * block.n_params
         for op in block.operations:  # rotations only: lie_variance rejected fixed gates
             target = base + op.param_index
-            deep.pauli_rotation(op.pauli, op.qubits, param=None if target == deep.n_params else target)
+            shared = None if target == deep.n_params else target
+            deep.pauli_rotation(op.pauli, op.qubits, param=shared)
     return deep
 
 
