@@ -35,7 +35,8 @@ lint: setup
 	$(BIN)/ruff check .
 
 unit: setup
-	$(BIN)/python -m pytest tests --ignore=tests/test_site.py -q -p no:cacheprovider
+	$(BIN)/python -m pytest tests qnncourse --doctest-modules --ignore=tests/test_site.py \
+	  -q -p no:cacheprovider
 
 exercises: setup
 	@if ls exercises/solutions/*.ipynb >/dev/null 2>&1; then \
@@ -78,7 +79,8 @@ browser:
 # --- not part of the test run ------------------------------------------------------------------
 bench: setup
 	$(call pip_install,-r benchmarks/requirements.txt)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@for b in benchmarks/bench_*.py benchmarks/compare_optimizers.py; do \
+	  echo "== $$b"; $(BIN)/python $$b; done
 
 student: setup
 	$(BIN)/python -m qnncourse.grading.student exercises/solutions/*.ipynb
