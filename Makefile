@@ -24,7 +24,7 @@ book: setup vendor
 	  rm -rf $(CACHE); fresh="--all"; fi; \
 	if [ -f _build/html/index.html ] && [ vendor/site/.stamp -nt _build/html/index.html ]; then \
 	  fresh="--all"; fi; \
-	$(BIN)/python book/_ext/execute_parallel.py --jobs 2; \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python book/_ext/execute_parallel.py --jobs 2; \
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going $$fresh
 	@mkdir -p _build && echo "$(LIB_HASH)" > _build/.library-hash
 	@echo "book ready: _build/html/index.html"

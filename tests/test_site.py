@@ -73,3 +73,43 @@ def test_checker_catches_broken_images_and_script_errors(context, tmp_path):
         report = check_page(context, url + "index.html")
     assert report.broken_images == ["missing.png"]
     assert any("undefinedFunction" in e for e in report.console_errors)
+
+
+def _pages_with_static_explorers() -> list[str]:
+    if not SITE.exists():
+        return []
+    return [p for p in html_pages(SITE)
+            if "qnn-static-explorer" in (SITE / p).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", _pages_with_static_explorers())
+def test_static_explorers_switch_frames_without_a_kernel(context, site_url, page):
+    """Every control of every precomputed explorer (qnncourse.widgets.static_explorer) changes
+    the figure it shows, with plain HTML and inline JavaScript only."""
+    tab = context.new_page()
+    errors = []
+    # The browser's own probe for /favicon.ico (the site has none) is not the page's doing.
+    tab.on("console", lambda m: m.type == "error"
+           and not m.location.get("url", "").endswith("/favicon.ico") and errors.append(m.text))
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(site_url + page, wait_until="load")
+    roots = tab.query_selector_all(".qnn-static-explorer")
+    assert roots, f"{page}: no static explorer found"
+    for root in roots:
+        image = root.query_selector("img.qnn-static-frame")
+        controls = root.query_selector_all("[data-qnn-control]")
+        assert controls, f"{page}: a static explorer without controls"
+        for control in controls:
+            before = image.get_attribute("src")
+            if control.evaluate("el => el.tagName") == "SELECT":
+                control.select_option(
+                    index=control.evaluate("el => (el.selectedIndex + 1) % el.options.length"))
+            else:  # a range input: move it to the other end
+                end = control.get_attribute("max")
+                control.fill("0" if control.input_value() == end else end)
+                control.dispatch_event("input")
+            assert image.get_attribute("src") != before, (
+                f"{page}: control {control.get_attribute('data-qnn-control')} did not change "
+                "the figure")
+    tab.close()
+    assert errors == [], f"{page}: " + "; ".join(errors)
