@@ -60,7 +60,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 vendor: vendor/site/.stamp
 
-vendor/site/.stamp: vendor/package.json vendor/package-lock.json $(wildcard vendor/shims/*.js)
+vendor/site/.stamp: Makefile vendor/package.json vendor/package-lock.json $(wildcard vendor/shims/*.js)
 	cd vendor && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	rm -rf vendor/site && mkdir -p vendor/site/jupyter-widgets/html-manager/dist
 	cp -r vendor/node_modules/mathjax/es5 vendor/site/mathjax
@@ -68,6 +68,9 @@ vendor/site/.stamp: vendor/package.json vendor/package-lock.json $(wildcard vend
 	cp vendor/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
 	   vendor/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} \
 	   vendor/site/jupyter-widgets/html-manager/dist/
+	# some bundles resolve their icon fonts beside the module, others under html-manager/dist/
+	cp vendor/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} \
+	   vendor/site/jupyter-widgets/
 	cp vendor/shims/*.js vendor/site/
 	@touch $@
 
