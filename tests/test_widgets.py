@@ -13,6 +13,7 @@ import threading
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from qnncourse import ansatz, lie, noise, observables, optim, plateaus, widgets
 from qnncourse.cost import Cost
@@ -150,6 +151,73 @@ def test_dla_dimensions_follow_the_closed_forms():
     gens = [{"XXI": 1, "YYI": 1, "ZZI": 1}, {"IXX": 1, "IYY": 1, "IZZ": 1}]
     assert heis.dims[1] == lie.dimension(gens)
     assert "dim g: n=2:" in explorer.readout.value
+
+
+
+def _chain(words, n):
+    """The widget's generator order (it fixes which rotation each random angle goes to)."""
+    return ["I" * i + w + "I" * (n - i - len(w)) for w in words for i in range(n - len(w) + 1)]
+
+
+def test_dla_variance_view_is_lie_variance_beside_lie_variance_check():
+    explorer = widgets.dla_explorer(family=BOTH, qubits=(2, 4), view="variance")
+    data = explorer.wait()
+    assert list(data.n_qubits) == [2, 3, 4] and data.capped_at is None
+    for k, n in enumerate(data.n_qubits):
+        gens, obs = _chain(["X", "Z", "ZZ"], n), "X" + "I" * (n - 1)
+        predicted = plateaus.lie_variance(gens, None, obs)
+        check = plateaus.lie_variance_check(gens, None, obs, depth=60, n_samples=500, rng=2024)
+        # su(2^n): the Haar value 1 / (2^n + 1) of a traceless Pauli observable.
+        assert data.predicted[k] == predicted.value == pytest.approx(1 / (2**n + 1), abs=1e-12)
+        assert data.dims[k] == predicted.dla_dimension == 4**n - 1
+        assert data.measured[k] == check.measured
+        assert tuple(data.ci[k]) == check.ci
+    # The figure plots exactly these numbers: the prediction as a line, the measurement as
+    # points with their interval as error bars.
+    fig = Figure()
+    widgets._draw_dla(fig, data)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    line, points = ax.lines[0], ax.lines[1]
+    np.testing.assert_array_equal(line.get_ydata(), data.predicted)
+    np.testing.assert_array_equal(points.get_ydata(), data.measured)
+    bars = np.array([[seg[0][1], seg[1][1]] for seg in ax.collections[0].get_segments()])
+    np.testing.assert_allclose(bars, data.ci, rtol=1e-12)
+    assert f"n=3: dim g = 63, predicted {1 / 9:.4g}, measured {data.measured[1]:.4g}" in (
+        explorer.readout.value)
+
+
+def test_dla_variance_view_caps_the_qubits_and_names_the_families_it_takes():
+    explorer = widgets.dla_explorer(qubits=(4, 7), view="variance")
+    data = explorer.wait()
+    assert list(data.n_qubits) == [4, 5] and data.capped_at == 5
+    gens = _chain(["X", "ZZ"], 5)
+    assert data.predicted[1] == plateaus.lie_variance(gens, None, "XIIII").value
+    assert data.measured[1] == plateaus.lie_variance_check(
+        gens, None, "XIIII", depth=60, n_samples=500, rng=2024).measured
+    assert "the variance view is computed up to n = 5 only" in explorer.readout.value
+    with pytest.raises(ValueError, match=r"the variance view needs a family of Pauli-string "
+                                         r"generators with X_0 in its algebra, one of \['trans"
+                                         r"verse-field Ising: X_i, Z_iZ_i\+1', 'Ising with both "
+                                         r"fields: X_i, Z_i, Z_iZ_i\+1'\]; got 'XY chain: "):
+        explorer.set(family="XY chain: X_iX_i+1, Y_iY_i+1").wait()
+
+
+def test_dla_default_view_is_the_dimension_view_live_and_static():
+    explorer = widgets.dla_explorer(qubits=(2, 4))
+    data = explorer.wait()
+    assert explorer.values["view"] == "dimension" and isinstance(data, widgets.DlaData)
+    png, text = explorer.png(), explorer.readout.value
+    assert text.startswith("<pre>dim g: n=2: 6, n=3: 15, n=4: 28")
+    explorer.set(view="variance").wait()
+    assert explorer.png() != png
+    explorer.set(view="dimension").wait()
+    assert explorer.png() == png and explorer.readout.value == text
+    # The chapter's static form (no view in its grid) offers no view control and shows
+    # dimensions only.
+    page = widgets.static_explorer("dla", family=[TFIM, BOTH], qubits=(2, 4)).data
+    assert 'data-qnn-control="view"' not in page
+    assert [f["text"].split(":")[0] for f in _payload(page)["frames"].values()] == ["dim g"] * 2
 
 
 # --- control checks, threading, errors ------------------------------------------------------
