@@ -6,14 +6,19 @@ argument, what is allowed and what was received.
 
 from __future__ import annotations
 
+import math
 import os
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 
 __all__ = [
     "as_rng",
+    "check_count",
+    "check_fraction",
     "check_memory",
+    "check_positive",
     "check_qubit",
     "format_bytes",
     "memory_limit",
@@ -101,3 +106,33 @@ def check_qubit(q: object, n_qubits: int, what: str = "qubit") -> int:
             f"(allowed 0..{n_qubits - 1})"
         )
     return int(q)
+
+
+def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, or raise if it is not a finite positive number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    bad = value < 0 if allow_zero else value <= 0
+    if bad or not math.isfinite(value):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a finite {kind} number, got {value!r}")
+    return value
+
+
+def check_fraction(name: str, value: Any) -> float:
+    """Return ``value`` as a float in ``[0, 1)`` or raise."""
+    value = check_positive(name, value, allow_zero=True)
+    if value >= 1:
+        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+    return value
+
+
+def check_count(name: str, value: Any, *, allow_zero: bool = False) -> int:
+    """Return ``value`` as an int, or raise if it is not a (non-negative) positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{name} must be {kind} integer, got {value}")
+    return int(value)

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from qnncourse._validation import as_rng
-from qnncourse.optim import GradientDescent, _check_count, _check_positive, _check_theta, train
+from qnncourse._validation import as_rng, check_count, check_positive
+from qnncourse.optim import GradientDescent, _check_theta, train
 
 __all__ = ["hessian", "LipschitzEstimate", "lipschitz_estimate", "RateCheck", "convex_rate_check"]
 
@@ -67,7 +67,7 @@ def hessian(cost: Any, theta: Any, shift: float = math.pi / 2) -> np.ndarray:
         Symmetrised.
     """
     theta = _check_theta(cost, theta)
-    shift = _check_positive("shift", shift)
+    shift = check_positive("shift", shift)
     if math.sin(shift) < 1e-12:
         raise ValueError(f"shift must have sin(shift) > 0, got {shift!r}")
     p = theta.size
@@ -140,8 +140,8 @@ def lipschitz_estimate(
         Passed to :func:`hessian`.
     """
     theta = _check_theta(cost, theta)
-    radius = _check_positive("radius", radius)
-    n_samples = _check_count("n_samples", n_samples)
+    radius = check_positive("radius", radius)
+    n_samples = check_count("n_samples", n_samples)
     rng = as_rng(rng)
     p = theta.size
     points = theta + _uniform_ball(rng, 2 * n_samples, p, radius)
@@ -234,8 +234,8 @@ def convex_rate_check(
     """
     theta0 = _check_theta(cost, theta0, "theta0")
     theta_star = _check_theta(cost, theta_star, "theta_star")
-    lr = _check_positive("lr", lr)
-    steps = _check_count("steps", steps)
+    lr = check_positive("lr", lr)
+    steps = check_count("steps", steps)
     if cost_star is None:
         cost_star = float(cost(theta_star))
     run = train(cost, theta0, GradientDescent(lr), steps, progress=False)

@@ -25,9 +25,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from qnncourse._validation import as_rng
+from qnncourse._validation import as_rng, check_count
 from qnncourse.circuit import Circuit, Operation
-from qnncourse.optim import _check_count
 
 __all__ = ["IdentityBlocks", "identity_blocks"]
 
@@ -88,7 +87,7 @@ def identity_blocks(block: Circuit, n_blocks: int, rng: Any = None) -> IdentityB
     """
     if not isinstance(block, Circuit):
         raise TypeError(f"block must be a Circuit, got {type(block).__name__}")
-    n_blocks = _check_count("n_blocks", n_blocks)
+    n_blocks = check_count("n_blocks", n_blocks)
     if block.n_params == 0:
         raise ValueError("block has no trainable parameters; identity blocks need some")
     rng = as_rng(rng)

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from qnncourse._validation import as_rng
+from qnncourse._validation import as_rng, check_count, check_fraction, check_positive
 
 __all__ = [
     "Optimizer",
@@ -48,36 +48,6 @@ __all__ = [
     "train_layerwise",
     "metric_circuits",
 ]
-
-
-def _check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float, or raise if it is not a finite positive number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    bad = value < 0 if allow_zero else value <= 0
-    if bad or not math.isfinite(value):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {kind} number, got {value!r}")
-    return value
-
-
-def _check_fraction(name: str, value: Any) -> float:
-    """Return ``value`` as a float in ``[0, 1)`` or raise."""
-    value = _check_positive(name, value, allow_zero=True)
-    if value >= 1:
-        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
-    return value
-
-
-def _check_count(name: str, value: Any, *, allow_zero: bool = False) -> int:
-    """Return ``value`` as an int, or raise if it is not a (non-negative) positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0 or (value == 0 and not allow_zero):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{name} must be {kind} integer, got {value}")
-    return int(value)
 
 
 def _check_theta(cost: Any, theta: Any, name: str = "theta") -> np.ndarray:
@@ -177,7 +147,7 @@ class GradientDescent(_GradientOptimizer):
 
     def __init__(self, lr: float = 0.1, *, gradient_method: str | None = None) -> None:
         super().__init__(gradient_method)
-        self.lr = _check_positive("lr", lr)
+        self.lr = check_positive("lr", lr)
 
     def __repr__(self) -> str:
         return f"GradientDescent(lr={self.lr:g})"
@@ -213,10 +183,10 @@ class Adam(_GradientOptimizer):
         gradient_method: str | None = None,
     ) -> None:
         super().__init__(gradient_method)
-        self.lr = _check_positive("lr", lr)
-        self.beta1 = _check_fraction("beta1", beta1)
-        self.beta2 = _check_fraction("beta2", beta2)
-        self.eps = _check_positive("eps", eps)
+        self.lr = check_positive("lr", lr)
+        self.beta1 = check_fraction("beta1", beta1)
+        self.beta2 = check_fraction("beta2", beta2)
+        self.eps = check_positive("eps", eps)
         self.reset()
 
     def __repr__(self) -> str:
@@ -281,11 +251,11 @@ class SPSA(Optimizer):
         A: float = 0.0,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        self.a = _check_positive("a", a)
-        self.c = _check_positive("c", c)
-        self.alpha = _check_positive("alpha", alpha)
-        self.gamma = _check_positive("gamma", gamma)
-        self.A = _check_positive("A", A, allow_zero=True)
+        self.a = check_positive("a", a)
+        self.c = check_positive("c", c)
+        self.alpha = check_positive("alpha", alpha)
+        self.gamma = check_positive("gamma", gamma)
+        self.A = check_positive("A", A, allow_zero=True)
         self.rng = as_rng(rng)
         self.reset()
 
@@ -402,11 +372,11 @@ class QNG(_GradientOptimizer):
         gradient_method: str | None = None,
     ) -> None:
         super().__init__(gradient_method)
-        self.lr = _check_positive("lr", lr)
+        self.lr = check_positive("lr", lr)
         if approx not in self._APPROXES:
             raise ValueError(f"approx must be one of 'block-diag', 'diag' or None, got {approx!r}")
         self.approx = approx
-        self.reg = _check_positive("reg", reg, allow_zero=True)
+        self.reg = check_positive("reg", reg, allow_zero=True)
 
     def __repr__(self) -> str:
         return f"QNG(lr={self.lr:g}, approx={self.approx!r}, reg={self.reg:g})"
@@ -567,13 +537,13 @@ def train(
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a qnncourse Optimizer, got {type(optimizer).__name__}")
     theta = _check_theta(cost, theta0, "theta0")
-    steps = _check_count("steps", steps, allow_zero=True)
+    steps = check_count("steps", steps, allow_zero=True)
     if tol is not None:
-        tol = _check_positive("tol", tol)
+        tol = check_positive("tol", tol)
     if target is not None and not math.isfinite(float(target)):
         raise ValueError(f"target must be a finite number, got {target!r}")
     if monitor_every is not None:
-        monitor_every = _check_count("monitor_every", monitor_every)
+        monitor_every = check_count("monitor_every", monitor_every)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
 
@@ -785,8 +755,8 @@ def train_layerwise(
             f"train_layerwise needs a cost with circuit and with_circuit, got {type(cost).__name__}"
         )
     theta = _check_theta(cost, theta0, "theta0")
-    steps_per_layer = _check_count("steps_per_layer", steps_per_layer, allow_zero=True)
-    joint_steps = _check_count("joint_steps", joint_steps, allow_zero=True)
+    steps_per_layer = check_count("steps_per_layer", steps_per_layer, allow_zero=True)
+    joint_steps = check_count("joint_steps", joint_steps, allow_zero=True)
     keys = _layer_keys(cost.circuit)
     options = {"progress": progress, "tol": tol, "monitor_every": monitor_every}
     phases, trained = [], []

@@ -44,8 +44,7 @@ import numpy as np
 import qutip
 from scipy import stats
 
-from qnncourse._validation import as_rng, check_memory
-from qnncourse.optim import _check_count, _check_fraction
+from qnncourse._validation import as_rng, check_count, check_fraction, check_memory
 
 __all__ = [
     "GradientVariance",
@@ -81,8 +80,8 @@ def random_parameters(n_params: int, n_samples: int, rng: Any = None) -> np.ndar
     -------
     numpy.ndarray, shape (n_samples, n_params)
     """
-    n_params = _check_count("n_params", n_params, allow_zero=True)
-    n_samples = _check_count("n_samples", n_samples)
+    n_params = check_count("n_params", n_params, allow_zero=True)
+    n_samples = check_count("n_samples", n_samples)
     check_memory(8 * n_params * n_samples, f"{n_samples} x {n_params} parameter draws")
     return as_rng(rng).uniform(0.0, 2 * np.pi, size=(n_samples, n_params))
 
@@ -141,7 +140,7 @@ def variance_interval(
             (n - 1) * s2 / stats.chi2.ppf(alpha / 2, n - 1),
         )
     if method == "bootstrap":
-        n_resamples = _check_count("n_resamples", n_resamples)
+        n_resamples = check_count("n_resamples", n_resamples)
         res = stats.bootstrap(
             (y,),
             lambda x, axis=-1: np.var(x, ddof=1, axis=axis),
@@ -176,7 +175,7 @@ def _check_samples(samples: Any) -> np.ndarray:
 
 
 def _check_confidence(confidence: Any) -> float:
-    confidence = _check_fraction("confidence", confidence)
+    confidence = check_fraction("confidence", confidence)
     if confidence == 0:
         raise ValueError("confidence must lie in (0, 1), got 0.0")
     return confidence
@@ -264,7 +263,7 @@ def gradient_variance(
     >>> round(result.variance, 5), [round(end, 5) for end in result.ci]
     (0.00599, [0.00494, 0.00729])
     """
-    n_samples = _check_count("n_samples", n_samples)
+    n_samples = check_count("n_samples", n_samples)
     if n_samples < _MIN_SAMPLES:
         raise ValueError(f"n_samples must be at least {_MIN_SAMPLES}, got {n_samples}")
     if isinstance(param, bool) or not isinstance(param, (int, np.integer)):
@@ -504,10 +503,10 @@ def variance_scan(
     -------
     VarianceScan
     """
-    ns = [_check_count("n_qubits entry", n) for n in n_qubits]
+    ns = [check_count("n_qubits entry", n) for n in n_qubits]
     if len(set(ns)) < 2:
         raise ValueError(f"n_qubits needs at least two distinct qubit counts, got {list(ns)}")
-    n_samples = _check_count("n_samples", n_samples)
+    n_samples = check_count("n_samples", n_samples)
     if not callable(cost_factory):
         raise TypeError(f"cost_factory must be callable, got {type(cost_factory).__name__}")
     if ci not in _CI_METHODS:
@@ -559,8 +558,8 @@ def haar_states(n_qubits: int, n_samples: int, rng: Any = None) -> np.ndarray:
     -------
     numpy.ndarray, shape (n_samples, 2**n_qubits), complex
     """
-    d = 2 ** _check_count("n_qubits", n_qubits)
-    n_samples = _check_count("n_samples", n_samples)
+    d = 2 ** check_count("n_qubits", n_qubits)
+    n_samples = check_count("n_samples", n_samples)
     check_memory(16 * d * n_samples, f"{n_samples} Haar states of dimension {d}")
     rng = as_rng(rng)
     return np.array(
@@ -575,8 +574,8 @@ def haar_unitaries(n_qubits: int, n_samples: int, rng: Any = None) -> np.ndarray
     -------
     numpy.ndarray, shape (n_samples, 2**n_qubits, 2**n_qubits), complex
     """
-    d = 2 ** _check_count("n_qubits", n_qubits)
-    n_samples = _check_count("n_samples", n_samples)
+    d = 2 ** check_count("n_qubits", n_qubits)
+    n_samples = check_count("n_samples", n_samples)
     check_memory(16 * d * d * n_samples, f"{n_samples} Haar unitaries of dimension {d}")
     rng = as_rng(rng)
     return np.array(
@@ -590,8 +589,8 @@ def haar_frame_potential(dim: int, t: int = 2) -> float:
     For :math:`t = 2`: :math:`2/(d(d+1))`. Any ensemble has :math:`F^{(t)} \ge
     F^{(t)}_\mathrm{Haar}`, with equality exactly for state :math:`t`-designs [Gross2007]_.
     """
-    dim = _check_count("dim", dim)
-    t = _check_count("t", t)
+    dim = check_count("dim", dim)
+    t = check_count("t", t)
     return 1.0 / math.comb(dim + t - 1, t)
 
 
@@ -642,7 +641,7 @@ def frame_potential(states: Any, t: int = 2) -> FramePotential:
     psi = np.asarray(states)
     if psi.ndim != 2 or psi.shape[0] < 3:
         raise ValueError(f"states must have shape (S, d) with S >= 3, got shape {psi.shape}")
-    t = _check_count("t", t)
+    t = check_count("t", t)
     norms = np.linalg.norm(psi, axis=1)
     if not np.allclose(norms, 1.0, atol=1e-8):
         raise ValueError(f"states must be normalised; norms range from {norms.min()} to "
@@ -717,10 +716,10 @@ def two_design_depth(
     """
     from qnncourse.simulators.statevector import run
 
-    depth_list = [_check_count("depths entry", d, allow_zero=True) for d in depths]
+    depth_list = [check_count("depths entry", d, allow_zero=True) for d in depths]
     if not depth_list:
         raise ValueError("depths must not be empty")
-    n_samples = _check_count("n_samples", n_samples)
+    n_samples = check_count("n_samples", n_samples)
     if n_samples < 3:
         raise ValueError(f"n_samples must be at least 3, got {n_samples}")
     rng = as_rng(rng)
@@ -1023,8 +1022,8 @@ def lie_variance_check(
     from qnncourse.observables import as_observable
     from qnncourse.simulators.statevector import run
 
-    _check_count("depth", depth)
-    _check_count("n_samples", n_samples)
+    check_count("depth", depth)
+    check_count("n_samples", n_samples)
     predicted = lie_variance(circuit_or_generators, state, observable)
     deep = _deep_circuit(circuit_or_generators, depth)
     n = deep.n_qubits
