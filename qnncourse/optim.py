@@ -15,7 +15,7 @@ References
    stochastic optimization", IEEE Trans. Aerosp. Electron. Syst. 34, 817 (1998),
    https://doi.org/10.1109/7.705889
 .. [Stokes2020] J. Stokes, J. Izaac, N. Killoran and G. Carleo, "Quantum natural gradient",
-   Quantum 4, 269 (2020), https://doi.org/10.22331/q-2020-05-25-269
+   Quantum 4, 269 (2020), doi:10.22331/q-2020-05-25-269
 .. [Skolik2021] A. Skolik, J. R. McClean, M. Mohseni, P. van der Smagt and M. Leib,
    "Layerwise learning for quantum neural networks", Quantum Mach. Intell. 3, 5 (2021),
    https://doi.org/10.1007/s42484-020-00036-4

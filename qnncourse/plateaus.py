@@ -15,9 +15,8 @@ References
 .. [McClean2018] J. R. McClean, S. Boixo, V. N. Smelyanskiy, R. Babbush and H. Neven, "Barren
    plateaus in quantum neural network training landscapes", Nat. Commun. 9, 4812 (2018),
    https://doi.org/10.1038/s41467-018-07090-4
-.. [Cerezo2021] M. Cerezo, A. Sone, T. Volkoff, L. Cincio and P. J. Coles, "Cost function
-   dependent barren plateaus in shallow parametrized quantum circuits", Nat. Commun. 12, 1791
-   (2021), https://doi.org/10.1038/s41467-021-21728-w
+.. [Cerezo2021] M. Cerezo, A. Sone, T. Volkoff, L. Cincio and P. J. Coles, Nat. Commun. 12,
+   1791 (2021) (cost-function-dependent barren plateaus), doi:10.1038/s41467-021-21728-w
 .. [Bonett2006] D. G. Bonett, "Approximate confidence interval for standard deviation of
    nonnormal distributions", Comput. Stat. Data Anal. 50, 775 (2006),
    https://doi.org/10.1016/j.csda.2004.10.003
