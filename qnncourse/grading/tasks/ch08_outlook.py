@@ -18,10 +18,10 @@ from ..task import Case, Task, compare_arrays, compare_number
 
 __all__ = ["EXERCISE", "TASKS", "hardware_efficient_depth"]
 
-EXERCISE = "06_outlook"
+EXERCISE = "08_outlook"
 
 
-# -- 06.shots_needed -------------------------------------------------------------------------
+# -- 08.shots_needed -------------------------------------------------------------------------
 
 def _shots_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
@@ -40,7 +40,7 @@ def _judge_shots(case: Case, got: Any) -> str | None:
     return compare_number(got, expected, atol=0)
 
 
-# -- 06.gradient_suppression -----------------------------------------------------------------
+# -- 08.gradient_suppression -----------------------------------------------------------------
 
 def _suppression_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
@@ -62,7 +62,7 @@ def _judge_suppression(case: Case, got: Any) -> str | None:
     return compare_number(got, float(expected), atol=1e-9)
 
 
-# -- 06.decay_rate ---------------------------------------------------------------------------
+# -- 08.decay_rate ---------------------------------------------------------------------------
 
 def hardware_efficient_depth(layers: int) -> Circuit:
     """Two-qubit hardware-efficient circuits of growing depth, for the decay measurements."""
@@ -82,7 +82,7 @@ def _judge_decay(case: Case, got: Any) -> str | None:
     return compare_number(got, case.extra[0], atol=1e-9)
 
 
-# -- 06.kernel_matrix ------------------------------------------------------------------------
+# -- 08.kernel_matrix ------------------------------------------------------------------------
 
 def _encoding_circuit(rng: np.random.Generator, n: int, n_features: int) -> Circuit:
     circuit = Circuit(n)
@@ -113,7 +113,7 @@ def _judge_kernel(case: Case, got: Any) -> str | None:
 
 TASKS = (
     Task(
-        id="06.shots_needed",
+        id="08.shots_needed",
         function="shots_needed",
         call="shots_needed(variance, z)",
         points=2,
@@ -124,7 +124,7 @@ TASKS = (
              "the smallest such whole N (math.ceil).",
     ),
     Task(
-        id="06.gradient_suppression",
+        id="08.gradient_suppression",
         function="gradient_suppression",
         call="gradient_suppression(noisy_cost, clean_cost, thetas)",
         points=2,
@@ -136,7 +136,7 @@ TASKS = (
         forbidden=("noisy_gradient_decay",),
     ),
     Task(
-        id="06.decay_rate",
+        id="08.decay_rate",
         function="decay_rate",
         call="decay_rate(depths, suppression)",
         points=3,
@@ -148,7 +148,7 @@ TASKS = (
         forbidden=("noisy_gradient_decay",),
     ),
     Task(
-        id="06.kernel_matrix",
+        id="08.kernel_matrix",
         function="kernel_matrix",
         call="kernel_matrix(circuit, X)",
         points=3,

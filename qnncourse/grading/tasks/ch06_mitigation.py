@@ -19,13 +19,13 @@ from ..task import Case, Task, compare_arrays, describe_value, fmt
 
 __all__ = ["EXERCISE", "TASKS", "observable_matrix", "pauli_terms"]
 
-EXERCISE = "05_mitigation"
+EXERCISE = "06_mitigation"
 
 
-# -- 05.local_cost ---------------------------------------------------------------------------
+# -- 06.local_cost ---------------------------------------------------------------------------
 
 def observable_matrix(function, args: tuple) -> np.ndarray:
-    """Runner of ``05.local_cost``: the dense matrix of whatever observable was returned."""
+    """Runner of ``06.local_cost``: the dense matrix of whatever observable was returned."""
     n = args[0]
     return as_observable(function(*args), n).matrix()
 
@@ -40,7 +40,7 @@ def _judge_local(case: Case, got: Any) -> str | None:
     return compare_arrays(got, expected, atol=1e-10, what="the observable's matrix")
 
 
-# -- 05.natural_gradient_step ----------------------------------------------------------------
+# -- 06.natural_gradient_step ----------------------------------------------------------------
 
 def _qng_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
@@ -58,7 +58,7 @@ def _judge_qng(case: Case, got: Any) -> str | None:
     return compare_arrays(got, expected, atol=1e-7, what="the new theta")
 
 
-# -- 05.depolarize ---------------------------------------------------------------------------
+# -- 06.depolarize ---------------------------------------------------------------------------
 
 def _depolarize_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
@@ -81,7 +81,7 @@ def _judge_depolarize(case: Case, got: Any) -> str | None:
     return compare_arrays(got, expected, atol=1e-10, what="the density matrix")
 
 
-# -- 05.design_local_cost --------------------------------------------------------------------
+# -- 06.design_local_cost --------------------------------------------------------------------
 
 _LAYERS = 2
 _DRAWS = 200
@@ -89,7 +89,7 @@ _MIN_RATIO = 3.0
 
 
 def pauli_terms(function, args: tuple, *_judge_only) -> dict:
-    """Runner of ``05.design_local_cost``: the returned observable as ``{label: coeff}``."""
+    """Runner of ``06.design_local_cost``: the returned observable as ``{label: coeff}``."""
     return dict(pauli_sum(function(*args)).terms)
 
 
@@ -137,7 +137,7 @@ def _judge_design(case: Case, got: Any) -> str | None:
 
 TASKS = (
     Task(
-        id="05.local_cost",
+        id="06.local_cost",
         function="local_cost",
         call="local_cost(n)",
         points=2,
@@ -150,7 +150,7 @@ TASKS = (
         runner=observable_matrix,
     ),
     Task(
-        id="05.natural_gradient_step",
+        id="06.natural_gradient_step",
         function="natural_gradient_step",
         call="natural_gradient_step(cost, theta, lr)",
         points=2,
@@ -162,7 +162,7 @@ TASKS = (
         forbidden=("QNG", "train"),
     ),
     Task(
-        id="05.depolarize",
+        id="06.depolarize",
         function="depolarize",
         call="depolarize(rho, p, qubit)",
         points=3,
@@ -173,7 +173,7 @@ TASKS = (
         forbidden=("Depolarizing", "kraus", "kraus_matrices", "superoperator"),
     ),
     Task(
-        id="05.design_local_cost",
+        id="06.design_local_cost",
         function="design_local_cost",
         call="design_local_cost(n)",
         points=3,
