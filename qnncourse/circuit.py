@@ -75,6 +75,14 @@ class Operation:
             raise ValueError(f"a {self.kind} operation ({self.name}) has no Pauli generator")
         return PauliString.embed(self.pauli, self.qubits, n_qubits)
 
+    def rotation_matrix(self, angle: float) -> np.ndarray:
+        """:math:`R_P(a) = \\cos\\tfrac a2\\,I - i\\sin\\tfrac a2\\,P` on the operation's qubits,
+        ``(2**k, 2**k)``: a rotation or encoding frozen at ``angle``."""
+        if self.pauli is None:
+            raise ValueError(f"a {self.kind} operation ({self.name}) has no rotation angle")
+        pauli = PauliString(self.pauli).to_matrix()
+        return np.cos(angle / 2) * np.eye(len(pauli)) - 1j * np.sin(angle / 2) * pauli
+
     def __str__(self) -> str:
         where = ",".join(map(str, self.qubits))
         if self.kind == "rotation":
@@ -143,15 +151,41 @@ class Circuit:
 
     @property
     def param_layers(self) -> np.ndarray:
-        """Layer of each parameter (``-1`` for parameters outside any layer), shape ``(n_params,)``.
+        """Layer tag of each parameter (``-1`` outside any layer), shape ``(n_params,)``.
 
-        A parameter shared by several rotations takes the layer of its first use.
+        The one parameter→layer map of the library (layerwise training, the block-diagonal
+        metric and the chapters use it). A parameter shared by rotations of two different
+        layers has no layer: that is a ``ValueError`` naming it.
         """
         layers = np.full(self._n_params, -2, dtype=int)
         for op in self._ops:
-            if op.kind == "rotation" and layers[op.param_index] == -2:
-                layers[op.param_index] = -1 if op.layer is None else op.layer
+            if op.kind != "rotation":
+                continue
+            key = -1 if op.layer is None else op.layer
+            if layers[op.param_index] not in (-2, key):
+                raise ValueError(f"parameter {op.param_index} drives rotations in layers "
+                                 f"{layers[op.param_index]} and {key}; a parameter must belong to "
+                                 "one layer")
+            layers[op.param_index] = key
         return layers
+
+    @property
+    def param_depths(self) -> np.ndarray:
+        """Rotation depth of each parameter (PennyLane's "parametrized layers"), from 1.
+
+        A rotation sits one step after the latest rotation it depends on (through shared
+        qubits, also via fixed gates in between), so rotations of equal depth can be measured
+        together; a shared parameter takes the depth of its first rotation.
+        """
+        depth = np.zeros(self._n_qubits, dtype=int)
+        depth_of: dict[int, int] = {}
+        for op in self._ops:
+            qubits = list(op.qubits)
+            reached = int(depth[qubits].max()) + (op.kind == "rotation")
+            if op.kind == "rotation":
+                depth_of.setdefault(op.param_index, reached)
+            depth[qubits] = reached
+        return np.array([depth_of[j] for j in range(self._n_params)], dtype=int)
 
     def __len__(self) -> int:
         return len(self._ops)
@@ -305,6 +339,89 @@ class Circuit:
         other._n_params, other._n_features = self._n_params, self._n_features
         other._layer, other._n_layers = self._layer, self._n_layers
         return other
+
+    # -- surgery ---------------------------------------------------------------------------
+    def append(self, op: Operation, *, param: int | None = None,
+               adjoint: bool = False) -> Circuit:
+        """Append a copy of ``op`` (taken from any circuit), or of its adjoint.
+
+        Parameters
+        ----------
+        op : Operation
+        param : int, optional
+            For a rotation: the existing parameter that drives the copy (``None`` adds a new
+            one). A rotation's adjoint is the same rotation on its own parameter, whose value
+            the caller sets to minus the original, so ``adjoint`` leaves rotations unchanged.
+        adjoint : bool
+            Append :math:`G^\\dagger` for a fixed gate and the opposite scale for an encoding.
+        """
+        if not isinstance(op, Operation):
+            raise TypeError(f"op must be an Operation, got {type(op).__name__}")
+        if param is not None and op.kind != "rotation":
+            raise ValueError(f"param={param!r} was given for a {op.kind} operation ({op.name}); "
+                             "only rotations have parameters")
+        if op.kind == "rotation":
+            return self.pauli_rotation(op.pauli, op.qubits, param=param)
+        if op.kind == "encoding":
+            scale = -op.scale if adjoint else op.scale
+            return self.encode(op.pauli, op.qubits, op.feature_index, scale=scale)
+        if adjoint:
+            return self.gate(op.matrix.conj().T, op.qubits, f"{op.name}†")
+        return self.gate(op.matrix, op.qubits, op.name)
+
+    def truncated(self, layer: int, theta: np.ndarray) -> tuple[Circuit, np.ndarray]:
+        """The circuit up to ``layer``, the rotations of earlier layers frozen at ``theta``.
+
+        Operations of later layers are dropped; rotations of layers before ``layer`` become
+        fixed gates :math:`R_P(\\theta_j)`; those of ``layer`` stay trainable (untagged
+        operations count as layer ``-1``, before every other).
+
+        Returns
+        -------
+        circuit : Circuit
+        params : numpy.ndarray of int
+            For each parameter of ``circuit``, its index into the full ``theta``.
+        """
+        if isinstance(layer, bool) or not isinstance(layer, Integral):
+            raise TypeError(f"layer must be an int, got {type(layer).__name__}")
+        theta = self.check_theta(theta)
+        if theta.ndim != 1:
+            raise ValueError(f"theta must be one parameter vector of shape ({self._n_params},), "
+                             f"got shape {theta.shape}")
+        self.param_layers  # noqa: B018  (checks that every parameter has one layer)
+        out, mapping = Circuit(self._n_qubits), {}
+        for op in self._ops:
+            key = -1 if op.layer is None else op.layer
+            if key > layer:
+                continue
+            if op.kind == "rotation" and key < layer:
+                angle = theta[op.param_index]
+                out.gate(op.rotation_matrix(angle), op.qubits, f"{op.name}({angle:.3g})")
+                continue
+            param = None
+            if op.kind == "rotation":
+                param = mapping.get(op.param_index)
+                mapping.setdefault(op.param_index, out.n_params)
+            out.append(op, param=param)
+        return out, np.array(sorted(mapping, key=mapping.get), dtype=int)
+
+    def repeat(self, depth: int) -> Circuit:
+        """``depth`` copies of this circuit in sequence, each with fresh parameters.
+
+        Copy :math:`r` reads parameters ``r * n_params + j``; each copy is one layer.
+        """
+        if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 1:
+            raise ValueError(f"depth must be a positive int, got {depth!r}")
+        out = Circuit(self._n_qubits)
+        for r in range(int(depth)):
+            out.new_layer()
+            for op in self._ops:
+                param = None
+                if op.kind == "rotation":
+                    target = r * self._n_params + op.param_index
+                    param = None if target == out.n_params else target
+                out.append(op, param=param)
+        return out
 
     # -- generators and parameters ---------------------------------------------------------
     def generators(self) -> list[PauliString | PauliSum]:

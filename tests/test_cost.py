@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import qutip
+from conftest import qutip_state
 
 from qnncourse import ansatz
 from qnncourse.circuit import Circuit
@@ -157,7 +158,7 @@ def loss_fixture(loss="mse"):
 
 
 def model_outputs(circuit, theta, X):
-    return np.array([qutip.expect(qutip.sigmaz(), circuit.state(theta, x)) for x in X])
+    return np.array([qutip.expect(qutip.sigmaz(), qutip_state(circuit, theta, x)) for x in X])
 
 
 @pytest.mark.parametrize("loss", ["mse", "cross-entropy"])
