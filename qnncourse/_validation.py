@@ -19,7 +19,9 @@ __all__ = [
     "check_count",
     "check_fraction",
     "check_memory",
+    "check_index",
     "check_positive",
+    "check_probability",
     "check_qubit",
     "check_theta",
     "format_bytes",
@@ -162,3 +164,21 @@ def check_cost(cost: Any) -> None:
             f"evaluations and value_and_gradient); {type(cost).__name__} lacks "
             f"{', '.join(missing) or '__call__'}"
         )
+
+
+def check_probability(value: Any, name: str, owner: str = "") -> float:
+    """Return ``value`` as a float in ``[0, 1]``, or raise naming ``owner``'s argument ``name``."""
+    what = f"{owner} {name}".strip()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # also rejects nan
+        raise ValueError(f"{what} must be a probability in [0, 1], got {value}")
+    return value
+
+
+def check_index(value: Any, what: str) -> int:
+    """Return ``value`` as an int after checking it is a non-negative integer index."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{what} must be a non-negative int, got {value!r}")
+    return int(value)

@@ -543,6 +543,7 @@ class Circuit:
     # -- dense forms -----------------------------------------------------------------------
     def unitary(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
         """The circuit's unitary as a :class:`qutip.Qobj` with dims ``[[2]*n, [2]*n]``."""
+        # Local import: the simulator builds on Circuit, so importing it at the top is a cycle.
         from qnncourse.simulators.statevector import run_angles
 
         angles = self.angles(theta, x)
@@ -557,13 +558,28 @@ class Circuit:
 
     def state(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
         """The output ket :math:`U(\\theta)|0\\dots0\\rangle` as a :class:`qutip.Qobj`."""
+        if self.angles(theta, x).shape[0] != 1:
+            raise ValueError("state() takes a single theta (and x), not a batch")
+        psi = self.states(np.atleast_2d(theta), None if x is None else np.atleast_2d(x))
+        return qutip.Qobj(psi.reshape(-1, 1), dims=[[2] * self._n_qubits, [1] * self._n_qubits])
+
+    def states(self, thetas: np.ndarray, x: np.ndarray | None = None,
+               psi0: np.ndarray | None = None) -> np.ndarray:
+        """Output states of a batch, :math:`U(\\theta_s)|\\psi_0\\rangle`, shape ``(S, 2**n)``.
+
+        ``psi0`` is one initial ket of ``2**n`` amplitudes (default :math:`|0\\dots0\\rangle`).
+        """
+        # Local import: the simulator builds on Circuit, so importing it at the top is a cycle.
         from qnncourse.simulators.statevector import run_angles
 
-        angles = self.angles(theta, x)
-        if angles.shape[0] != 1:
-            raise ValueError("state() takes a single theta (and x), not a batch")
-        psi = run_angles(self, angles)
-        return qutip.Qobj(psi.reshape(-1, 1), dims=[[2] * self._n_qubits, [1] * self._n_qubits])
+        angles = self.angles(thetas, x)
+        dim = 2**self._n_qubits
+        if psi0 is not None:
+            psi0 = np.asarray(psi0, dtype=complex).reshape(-1)
+            if psi0.shape != (dim,) or not np.isclose(np.linalg.norm(psi0), 1.0):
+                raise ValueError(f"psi0 must be a normalised ket of {dim} amplitudes, got "
+                                 f"{psi0.size} amplitudes of norm {np.linalg.norm(psi0):.3g}")
+        return np.asarray(run_angles(self, angles, psi0=psi0)).reshape(len(angles), dim)
 
     # -- display ---------------------------------------------------------------------------
     def __repr__(self) -> str:

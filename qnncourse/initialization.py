@@ -27,6 +27,7 @@ import numpy as np
 
 from qnncourse._validation import as_rng, check_count
 from qnncourse.circuit import Circuit
+from qnncourse.ensemble import random_parameters
 
 __all__ = ["IdentityBlocks", "identity_blocks"]
 
@@ -87,7 +88,7 @@ def identity_blocks(block: Circuit, n_blocks: int, rng: Any = None) -> IdentityB
         for op in reversed(block.operations):
             param = _allocate(circuit, mirror, op.param_index) if op.kind == "rotation" else None
             circuit.append(op, param=param, adjoint=True)
-        theta = rng.uniform(0.0, 2 * np.pi, size=block.n_params)
+        theta = random_parameters(block.n_params, 1, rng)[0]
         # forward[j] / mirror[j] are the circuit's parameters for block parameter j.
         values = np.empty(len(forward) + len(mirror))
         first = min(forward.values())

@@ -52,7 +52,16 @@ import scipy.sparse.csgraph
 
 from qnncourse._validation import as_rng, check_memory
 from qnncourse.circuit import Circuit
-from qnncourse.paulis import PauliString, PauliSum, as_pauli_sum
+from qnncourse.paulis import (
+    PauliString,
+    PauliSum,
+    as_pauli_sum,
+    pack,
+    packed_anticommute,
+    packed_bracket,
+    packed_product,
+    unpack,
+)
 
 __all__ = [
     "Decomposition",
@@ -65,64 +74,9 @@ __all__ = [
 ]
 
 _HERMITIAN_ATOL = 1e-12
-_BITS = {"I": (0, 0), "X": (1, 0), "Z": (0, 1), "Y": (1, 1)}
-_CHARS = {bits: char for char, bits in _BITS.items()}
 
 # A Lie-algebra element while the closure runs: Pauli key -> exact real coefficient.
 _Vector = dict[int, Fraction]
-
-
-# --------------------------------------------------------------------------------------------
-# Binary symplectic Pauli strings: key = x | (z << n), bit q of x (z) is the X (Z) part on qubit q.
-# --------------------------------------------------------------------------------------------
-def _label_to_key(label: str) -> int:
-    n = len(label)
-    x = z = 0
-    for q, char in enumerate(label):
-        xb, zb = _BITS[char]
-        x |= xb << q
-        z |= zb << q
-    return x | (z << n)
-
-
-def _key_to_label(key: int, n: int) -> str:
-    mask = (1 << n) - 1
-    x, z = key & mask, key >> n
-    return "".join(_CHARS[((x >> q) & 1, (z >> q) & 1)] for q in range(n))
-
-
-def _product(a: int, b: int, n: int) -> tuple[int, int]:
-    """Return ``(key, e)`` with :math:`P_a P_b = i^{e} P_{key}`, ``e`` in ``0..3``.
-
-    With :math:`P = i^{x \\cdot z} X^x Z^z` (so :math:`Y = iXZ`), :math:`c = a \\oplus b` and
-    :math:`e = |x_a z_a| + |x_b z_b| - |x_c z_c| + 2 |z_a x_b| \\bmod 4` (moving
-    :math:`Z^{z_a}` past :math:`X^{x_b}` costs :math:`(-1)^{|z_a x_b|}`). The strings commute
-    iff ``e`` is even.
-    """
-    mask = (1 << n) - 1
-    xa, za, xb, zb = a & mask, a >> n, b & mask, b >> n
-    c = a ^ b
-    xc, zc = c & mask, c >> n
-    e = ((xa & za).bit_count() + (xb & zb).bit_count() - (xc & zc).bit_count()
-         + 2 * (za & xb).bit_count()) % 4
-    return c, e
-
-
-def _anticommute(a: int, b: int, n: int) -> bool:
-    mask = (1 << n) - 1
-    return ((a & mask & (b >> n)).bit_count() + ((a >> n) & b & mask).bit_count()) % 2 == 1
-
-
-def _bracket(a: int, b: int, n: int) -> tuple[int, int]:
-    """Return ``(key, s)`` with :math:`i[P_a, P_b] = 2 s P_{key}` and ``s`` in ``{-1, 0, 1}``.
-
-    Anticommuting strings have :math:`P_a P_b = i^e P_c` with ``e`` odd (see :func:`_product`),
-    so :math:`i[P_a, P_b] = 2i\\,P_aP_b = 2 i^{e+1} P_c`.
-    """
-    if not _anticommute(a, b, n):
-        return 0, 0
-    c, e = _product(a, b, n)
-    return c, (-1 if e == 1 else 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,7 +224,7 @@ def _pauli_closure(keys: list[int], n: int) -> tuple[list[int], int]:
         new = []
         for a in frontier:
             for g in gens:
-                c, s = _bracket(g, a, n)
+                c, s = packed_bracket(g, a, n)
                 if s and c not in seen:
                     seen.add(c)
                     new.append(c)
@@ -284,7 +238,7 @@ def _vector_bracket(a: _Vector, b: _Vector, n: int) -> _Vector:
     out: _Vector = {}
     for ka, ca in a.items():
         for kb, cb in b.items():
-            c, s = _bracket(ka, kb, n)
+            c, s = packed_bracket(ka, kb, n)
             if s:
                 out[c] = out.get(c, 0) + s * ca * cb
     return {k: v for k, v in out.items() if v}
@@ -545,13 +499,13 @@ def closure(generators) -> LieAlgebra:
     """
     n, gens = _parse(generators)
     if all(len(g) == 1 for g in gens):
-        keys = [_label_to_key(next(iter(g))) for g in gens]
+        keys = [pack(next(iter(g))) for g in gens]
         basis_keys, n_gens = _pauli_closure(keys, n)
-        elements = tuple({_key_to_label(k, n): Fraction(1)} for k in basis_keys)
+        elements = tuple({unpack(k, n): Fraction(1)} for k in basis_keys)
         return LieAlgebra(n, elements, n_gens, is_pauli=True)
-    vectors = [{_label_to_key(label): c for label, c in g.items()} for g in gens]
+    vectors = [{pack(label): c for label, c in g.items()} for g in gens]
     basis, n_gens = _sum_closure(vectors, n)
-    elements = tuple({_key_to_label(k, n): c for k, c in sorted(v.items())} for v in basis)
+    elements = tuple({unpack(k, n): c for k, c in sorted(v.items())} for v in basis)
     return LieAlgebra(n, elements, n_gens, is_pauli=all(len(e) == 1 for e in elements))
 
 
@@ -615,7 +569,7 @@ def _split_pauli_component(component: list[int], gens: list[int], n: int,
     """
     scale = 2.0 ** (-n / 2)
     p = component[0]
-    twins = [r for r in component if not any(_anticommute(p ^ r, g, n) for g in gens)]
+    twins = [r for r in component if not any(packed_anticommute(p ^ r, g, n) for g in gens)]
     if len(twins) == 1:
         return [[{key: scale} for key in component]]
     independent: list[int] = []
@@ -633,7 +587,7 @@ def _split_pauli_component(component: list[int], gens: list[int], n: int,
         key, e = 0, 0
         for i, u in enumerate(independent):
             if (c >> i) & 1:
-                key, de = _product(key, u, n)
+                key, de = packed_product(key, u, n)
                 e += de
         group.append((key, e))
     ideals: list[list[dict[int, float]]] = [[] for _ in range(k)]
@@ -644,7 +598,7 @@ def _split_pauli_component(component: list[int], gens: list[int], n: int,
             continue
         orbit = []
         for key, e in group:
-            image, de = _product(key, q, n)
+            image, de = packed_product(key, q, n)
             # U_c Q is Hermitian (U_c commutes with Q), so the phase is real: +-1.
             orbit.append((image, 1 - ((e + de) % 4)))
             assigned.add(image)
@@ -665,14 +619,14 @@ def _pauli_decomposition(algebra: LieAlgebra) -> tuple[Ideal, list[Ideal]]:
     :func:`_split_pauli_component` splits into simple ideals.
     """
     n = algebra.n_qubits
-    keys = [_label_to_key(next(iter(e))) for e in algebra.elements]
+    keys = [pack(next(iter(e))) for e in algebra.elements]
     gens = keys[: algebra.n_generators]
-    central = [k for k in keys if not any(_anticommute(k, g, n) for g in gens)]
+    central = [k for k in keys if not any(packed_anticommute(k, g, n) for g in gens)]
     seen = set(central)
     scale = 2.0 ** (-n / 2)
     labels = algebra.labels
     def to_rows(vectors: list[dict[int, float]]) -> list[dict[str, float]]:
-        return [{_key_to_label(k, n): c for k, c in v.items()} for v in vectors]
+        return [{unpack(k, n): c for k, c in v.items()} for v in vectors]
 
     simple = []
     for start in keys:
@@ -684,7 +638,7 @@ def _pauli_decomposition(algebra: LieAlgebra) -> tuple[Ideal, list[Ideal]]:
             new = []
             for a in frontier:
                 for g in gens:
-                    if _anticommute(a, g, n) and (a ^ g) not in seen:
+                    if packed_anticommute(a, g, n) and (a ^ g) not in seen:
                         seen.add(a ^ g)
                         new.append(a ^ g)
             component.extend(new)
@@ -705,7 +659,7 @@ def _structure(labels: tuple[str, ...], n: int) -> tuple[np.ndarray, ...]:
         raise ValueError(f"decompose() splits algebras of Pauli sums on at most 64 qubits, this "
                          f"one acts on {n}")
     check_memory(8 * 8 * m * m, f"the structure constants of {m} Pauli labels")
-    keys = [_label_to_key(label) for label in labels]
+    keys = [pack(label) for label in labels]
     mask = (1 << n) - 1
     x = np.array([k & mask for k in keys], dtype=np.uint64)
     z = np.array([k >> n for k in keys], dtype=np.uint64)

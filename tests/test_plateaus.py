@@ -351,3 +351,17 @@ def test_lie_variance_rejects_circuits_with_fixed_gates():
 def test_lie_variance_names_the_memory_of_a_huge_density_matrix():
     with pytest.raises(ValueError, match=r"density matrix of 20 qubits.*bytes"):
         lie_variance([_word(20, {0: "X"})], None, _word(20, {0: "X"}))
+
+
+def test_haar_states_cost_o_of_2_to_the_n_and_check_what_they_allocate(monkeypatch):
+    monkeypatch.setenv("QNNCOURSE_MEMORY_LIMIT", str(2**30))
+    # 28 qubits: 4 GiB per state, the output array alone is over the limit.
+    with pytest.raises(ValueError, match=r"1 Haar states of 28 qubits .* needs 4\.0 GiB"):
+        haar_states(28, 1, rng=0)
+    states = haar_states(12, 8, rng=0)  # an O(2^n) draw: milliseconds
+    assert states.shape == (8, 4096)
+    np.testing.assert_allclose(np.linalg.norm(states, axis=1), 1.0, atol=1e-12)
+    # Haar moments: E|<0|psi>|^2 = 1/d; checked on many 3-qubit states.
+    small = haar_states(3, 4000, rng=1)
+    weights = np.abs(small[:, 0]) ** 2
+    assert abs(weights.mean() - 1 / 8) < 4 * weights.std() / np.sqrt(4000)
