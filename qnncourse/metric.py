@@ -198,10 +198,12 @@ def metric_tensor(cost_or_circuit, theta, approx: str | None = None, *, x=None) 
     circuit = _as_circuit(cost_or_circuit)
     angles = _single_angles(circuit, theta, x)
     gram = _angle_gram(circuit, angles)
-    params = [op.param_index for op in circuit.operations if op.kind == "rotation"]
-    jac = np.zeros((len(params), circuit.n_params))
-    jac[np.arange(len(params)), params] = 1.0
-    metric = jac.T @ gram @ jac
+    # The Gram matrix is by rotation angles; Circuit.chain_rule (the one place that maps
+    # angle derivatives to parameters) applied to both indices gives the metric by parameters.
+    cols, _ = circuit.rotation_columns()
+    by_angle = np.zeros((len(circuit), len(circuit)))
+    by_angle[np.ix_(cols, cols)] = gram
+    metric = circuit.chain_rule(circuit.chain_rule(by_angle).T)
     if approx == "diag":
         return np.diag(np.diag(metric))
     if approx == "block-diag":

@@ -173,3 +173,22 @@ def test_adjoint_on_a_large_register_matches_parameter_shift():
     shift = gradients.parameter_shift(lambda rows: expectation_from_angles(circuit, obs, rows),
                                       circuit, angles)
     np.testing.assert_allclose(adjoint, shift, atol=1e-12)
+
+
+def test_methods_name_angles_of_the_wrong_shape():
+    circuit = ansatz.hardware_efficient(2, 1)
+    obs = as_observable(local_cost(2), 2)
+    one_row = circuit.angles(np.zeros(circuit.n_params))[0]  # 1-D: the mistake
+
+    def f(rows):
+        return expectation_from_angles(circuit, obs, rows)
+
+    message = rf"angles must have shape \(R, {len(circuit)}\), .* got shape \({len(circuit)},\)"
+    with pytest.raises(ValueError, match=message):
+        gradients.parameter_shift(f, circuit, one_row)
+    with pytest.raises(ValueError, match=message):
+        gradients.finite_difference(f, circuit, one_row)
+    with pytest.raises(ValueError, match=message):
+        gradients.spsa_gradient(f, circuit, one_row, rng=0)
+    with pytest.raises(ValueError, match=message):
+        gradients.adjoint(circuit, obs, one_row)

@@ -365,3 +365,13 @@ def test_haar_states_cost_o_of_2_to_the_n_and_check_what_they_allocate(monkeypat
     small = haar_states(3, 4000, rng=1)
     weights = np.abs(small[:, 0]) ** 2
     assert abs(weights.mean() - 1 / 8) < 4 * weights.std() / np.sqrt(4000)
+
+
+def _no_cost(n, rng):
+    return None
+
+
+def test_variance_scan_names_a_factory_that_returns_no_cost():
+    with pytest.raises(TypeError, match=r"cost_factory _no_cost\(2, rng\) returned NoneType; it "
+                                        r"must return a Cost"):
+        variance_scan(_no_cost, [2, 3], 20, rng=0, executor=ThreadPoolExecutor(1))

@@ -3,8 +3,9 @@ r"""Optimizers: one update rule each, ``step(cost, theta) -> (new_theta, info)``
 Every optimizer works on any object with the :class:`~qnncourse.cost.Cost` interface
 (``cost(theta)``, ``cost.value_and_gradient(theta)``, ``cost.evaluations``, ``cost.n_params``):
 noiseless, noisy and shot-based costs, and supervised :class:`~qnncourse.cost.Loss` objects.
-A step reports the circuit executions it used: what ``cost.evaluations`` counted, plus what
-the rule needs beyond the cost (QNG's metric circuits, :func:`qnncourse.metric.metric_circuits`).
+A step reports the circuit executions it used, read from the one counter
+``cost.evaluations``; QNG charges its metric circuits (:func:`qnncourse.metric.metric_circuits`)
+to that counter with ``cost.charge``.
 
 References
 ----------
@@ -39,10 +40,10 @@ __all__ = ["Optimizer", "GradientDescent", "Adam", "SPSA", "QNG"]
 class Optimizer(abc.ABC):
     """Base class: one update rule, applied by :meth:`step`.
 
-    Subclasses implement ``_update(cost, theta) -> (new_theta, value, grad_norm, extra)``
-    where ``value`` is :math:`C(\\theta)` if the rule computed it (else ``None``) and
-    ``extra`` counts circuit executions the rule needs beyond those ``cost`` counts itself
-    (the metric circuits of :class:`QNG`).
+    Subclasses implement ``_update(cost, theta) -> (new_theta, value, grad_norm)`` where
+    ``value`` is :math:`C(\\theta)` if the rule computed it (else ``None``). Circuit executions
+    are counted in one place, ``cost.evaluations``: a rule that runs circuits beyond the cost's
+    own calls (the metric circuits of :class:`QNG`) charges them with ``cost.charge(n)``.
     """
 
     def reset(self) -> None:
@@ -63,16 +64,16 @@ class Optimizer(abc.ABC):
         check_cost(cost)
         theta = check_theta(cost, theta)
         before = cost.evaluations
-        new_theta, value, grad_norm, extra = self._update(cost, theta)
+        new_theta, value, grad_norm = self._update(cost, theta)
         info = {
             "cost": None if value is None else float(value),
             "grad_norm": float(grad_norm),
-            "evaluations": int(cost.evaluations - before + extra),
+            "evaluations": int(cost.evaluations - before),
         }
         return new_theta, info
 
     @abc.abstractmethod
-    def _update(self, cost: Any, theta: np.ndarray) -> tuple[np.ndarray, Any, float, int]:
+    def _update(self, cost: Any, theta: np.ndarray) -> tuple[np.ndarray, Any, float]:
         """The update rule; see the class docstring for what it returns."""
 
 
@@ -117,7 +118,7 @@ class GradientDescent(_GradientOptimizer):
 
     def _update(self, cost, theta):
         value, grad = self._value_and_gradient(cost, theta)
-        return theta - self.lr * grad, value, np.linalg.norm(grad), 0
+        return theta - self.lr * grad, value, np.linalg.norm(grad)
 
 
 class Adam(_GradientOptimizer):
@@ -174,7 +175,7 @@ class Adam(_GradientOptimizer):
         m_hat = self._m / (1 - self.beta1**self._t)
         v_hat = self._v / (1 - self.beta2**self._t)
         new_theta = theta - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-        return new_theta, value, np.linalg.norm(grad), 0
+        return new_theta, value, np.linalg.norm(grad)
 
 
 class SPSA(Optimizer):
@@ -239,7 +240,7 @@ class SPSA(Optimizer):
         # 1/Delta_i = Delta_i for Rademacher perturbations.
         g_hat = (plus - minus) / (2 * c_k) * delta
         self._k += 1
-        return theta - a_k * g_hat, None, np.linalg.norm(g_hat), 0
+        return theta - a_k * g_hat, None, np.linalg.norm(g_hat)
 
 
 class QNG(_GradientOptimizer):
@@ -290,13 +291,14 @@ class QNG(_GradientOptimizer):
         return f"QNG(lr={self.lr:g}, approx={self.approx!r}, reg={self.reg:g})"
 
     def _update(self, cost, theta):
-        if not hasattr(cost, "circuit"):
-            raise TypeError(f"QNG needs a cost with a circuit, got {type(cost).__name__}")
+        if not hasattr(cost, "circuit") or not hasattr(cost, "charge"):
+            raise TypeError(f"QNG needs a cost with a circuit and charge(), got "
+                            f"{type(cost).__name__}")
         value, grad = self._value_and_gradient(cost, theta)
         # The metric of the circuit (not of the cost) so that the cost's counter only sees the
-        # value and gradient; the metric's circuits are charged explicitly below.
+        # value and gradient; the metric's circuits are charged to the cost below.
         metric = np.asarray(metric_tensor(cost.circuit, theta, approx=self.approx), dtype=float)
         metric = metric + self.reg * np.eye(theta.size)
         direction = np.linalg.lstsq(metric, grad, rcond=None)[0]
-        extra = metric_circuits(cost.circuit, self.approx)
-        return theta - self.lr * direction, value, np.linalg.norm(grad), extra
+        cost.charge(metric_circuits(cost.circuit, self.approx))
+        return theta - self.lr * direction, value, np.linalg.norm(grad)

@@ -1,7 +1,7 @@
 r"""The training loop: :func:`train` drives any optimizer and records every step.
 
-It records what each step cost in circuit executions, read from the cost's own counter
-(``cost.evaluations``) plus what the optimizer reports beyond it, so optimizers are compared by
+It records what each step cost in circuit executions, read from the cost's one counter
+(``cost.evaluations``, to which QNG charges its metric circuits), so optimizers are compared by
 what they would cost on hardware, not by their step count.
 """
 
@@ -116,9 +116,9 @@ def train(
 ) -> TrainResult:
     r"""Run ``optimizer`` on ``cost`` from ``theta0`` for at most ``steps`` updates.
 
-    The optimizer is reset first. Circuit executions are read from ``cost.evaluations`` (plus
-    what the optimizer charges beyond the cost, e.g. QNG's metric circuits), so one counter
-    holds the truth for noiseless, noisy and shot-based costs and for supervised losses.
+    The optimizer is reset first. Circuit executions are read from ``cost.evaluations`` (QNG
+    charges its metric circuits there too), so one counter holds the truth for noiseless,
+    noisy and shot-based costs and for supervised losses.
 
     Parameters
     ----------
@@ -176,7 +176,6 @@ def train(
 
     optimizer.reset()
     start_evaluations, start_time = cost.evaluations, time.perf_counter()
-    extra_charged = 0  # executions the optimizer charges beyond cost.evaluations
     monitor = 0
     previous = None  # the last recorded cost, for tol
     thetas, costs, grad_norms, evaluations, monitors, wall = [], [], [], [], [], []
@@ -193,15 +192,13 @@ def train(
         thetas.append(theta)
         costs.append(np.nan if value is None else value)
         grad_norms.append(grad_norm)
-        evaluations.append(cost.evaluations - start_evaluations + extra_charged)
+        evaluations.append(cost.evaluations - start_evaluations)
         monitors.append(monitor)
         wall.append(time.perf_counter() - start_time)
 
     with tqdm(total=steps, disable=not progress, desc=repr(optimizer), leave=False) as bar:
         for k in range(steps):
-            before = cost.evaluations
             new_theta, info = optimizer.step(cost, theta)
-            extra_charged += info["evaluations"] - (cost.evaluations - before)
             value = info["cost"]
             if value is None and monitor_every is not None and k % monitor_every == 0:
                 value = monitored_cost(theta)

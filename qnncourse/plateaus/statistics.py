@@ -426,6 +426,10 @@ def _variance_job(
 ) -> GradientVariance:
     """One qubit count of a scan; module level so that worker processes can unpickle it."""
     cost = cost_factory(n, rng)
+    if not hasattr(cost, "gradient") or not hasattr(cost, "n_params"):
+        name = getattr(cost_factory, "__qualname__", repr(cost_factory))
+        raise TypeError(f"cost_factory {name}({n}, rng) returned {type(cost).__name__}; it must "
+                        "return a Cost (an object with n_params and gradient)")
     return gradient_variance(cost, n_samples, param, rng, ci=ci, confidence=confidence)
 
 
