@@ -270,7 +270,7 @@ class PauliString:
         return PauliString(product.label, 2 * product.coeff)
 
     # -- dense forms -----------------------------------------------------------------------
-    def _masks(self) -> tuple[int, int, int]:
+    def bit_masks(self) -> tuple[int, int, int]:
         """Bit masks of X and Z factors (qubit q is bit ``n-1-q``) and the number of Ys."""
         weights = 1 << np.arange(self.n_qubits - 1, -1, -1, dtype=np.int64)
         return (int(weights[self.x].sum()), int(weights[self.z].sum()),
@@ -282,7 +282,7 @@ class PauliString:
         :math:`P|c\\rangle = c_P\\, i^{n_Y} (-1)^{|c \\wedge z|}\\, |c \\oplus x\\rangle`.
         """
         dim = 2**self.n_qubits
-        x_mask, z_mask, n_y = self._masks()
+        x_mask, z_mask, n_y = self.bit_masks()
         cols = np.arange(dim, dtype=np.int64)
         signs = 1 - 2 * (np.bitwise_count(cols & z_mask) & 1).astype(np.int8)
         values = self.coeff * (1j**n_y) * signs
