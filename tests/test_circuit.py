@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import qutip
 from conftest import embed as oracle_embed
-from conftest import qutip_unitary
+from conftest import qutip_state, qutip_unitary
 from conftest import rotation as oracle_rotation
 
 from qnncourse.circuit import Circuit
@@ -365,3 +365,16 @@ def test_param_layers_is_checked_and_param_depths_follow_dependencies():
         c.param_layers  # noqa: B018
     d = Circuit(3).ry(0).ry(1).cz(0, 1).ry(0).ry(2).rx(2)
     assert d.param_depths.tolist() == [1, 1, 2, 1, 2]
+
+
+def test_states_runs_a_batch_from_any_initial_ket():
+    c = Circuit(2).ry(0).cnot(0, 1).rz(1)
+    thetas = np.array([[0.3, 1.1], [-0.7, 2.0]])
+    ket = np.array([0, 1, 1j, 0]) / np.sqrt(2)
+    out = c.states(thetas, psi0=ket)
+    for theta, row in zip(thetas, out, strict=True):
+        np.testing.assert_allclose(row, qutip_unitary(c, theta).full() @ ket, atol=1e-12)
+    np.testing.assert_allclose(c.states(thetas)[1], qutip_state(c, thetas[1]).full()[:, 0],
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="psi0 must be a normalised ket of 4 amplitudes"):
+        c.states(thetas, psi0=[1, 1, 0, 0])

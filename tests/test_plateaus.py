@@ -375,3 +375,20 @@ def test_variance_scan_names_a_factory_that_returns_no_cost():
     with pytest.raises(TypeError, match=r"cost_factory _no_cost\(2, rng\) returned NoneType; it "
                                         r"must return a Cost"):
         variance_scan(_no_cost, [2, 3], 20, rng=0, executor=ThreadPoolExecutor(1))
+
+
+@pytest.mark.parametrize(
+    "state",
+    [np.array([1, 1j]) / np.sqrt(2), np.diag([0.8, 0.2]).astype(complex)],
+    ids=["ket", "mixed"],
+)
+def test_lie_variance_check_prepares_other_states(state):
+    # su(2) on one qubit: the deep circuit is Haar, so <Z> is the z-component of a uniformly
+    # rotated Bloch vector r: Var<Z> = |r|^2 / 3.
+    check = lie_variance_check(["X", "Z"], state, "Z", depth=20, n_samples=4000,
+                               confidence=0.999, rng=5)
+    rho = np.outer(state, state.conj()) if state.ndim == 1 else state
+    bloch2 = sum(np.trace(rho @ p).real ** 2 for p in
+                 (qutip.sigmax().full(), qutip.sigmay().full(), qutip.sigmaz().full()))
+    assert check.predicted.value == pytest.approx(bloch2 / 3, rel=1e-9)
+    assert check.agrees, check
