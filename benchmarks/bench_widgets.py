@@ -21,11 +21,11 @@ from qnncourse import widgets
 # explorer factory, the control to move, the values it moves through (none of them the default)
 CHANGES = [
     (widgets.landscape_explorer, "theta",
-     [widgets._LANDSCAPE.control("theta").values[k] for k in (3, 6, 10, 14, 16)]),
+     [widgets.EXPLORERS["landscape"].control("theta").values[k] for k in (3, 6, 10, 14, 16)]),
     (widgets.plateau_explorer, "depth", [1, 2, 3, 6, 8]),
     (widgets.noise_explorer, "rate", [0.01, 0.02, 0.1, 0.2]),
     (widgets.optimizer_race, "scale", [0.5, 2.0, 4.0]),
-    (widgets.dla_explorer, "family", list(widgets._DLA_FAMILIES)[1:]),
+    (widgets.dla_explorer, "family", list(widgets.EXPLORERS["dla"].control("family").values)[1:]),
 ]
 
 

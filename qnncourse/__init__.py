@@ -10,6 +10,7 @@ tensor factor (QuTiP's order); every function that samples takes ``rng``.
 from qnncourse import (
     ansatz,
     convergence,
+    ensemble,
     gradients,
     initialization,
     lie,
@@ -30,7 +31,6 @@ from qnncourse.noise import (
     Depolarizing,
     NoiseModel,
     ThermalRelaxation,
-    noisy_gradient_decay,
 )
 from qnncourse.observables import global_cost, local_cost, pauli_sum
 from qnncourse.optim import (
@@ -44,6 +44,7 @@ from qnncourse.optim import (
     train_layerwise,
 )
 from qnncourse.paulis import PauliString, PauliSum
+from qnncourse.plateaus import noisy_gradient_decay
 
 __all__ = [
     "QNG",
@@ -65,6 +66,7 @@ __all__ = [
     "TrainResult",
     "ansatz",
     "convergence",
+    "ensemble",
     "global_cost",
     "gradients",
     "identity_blocks",

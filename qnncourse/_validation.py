@@ -15,11 +15,15 @@ import numpy as np
 
 __all__ = [
     "as_rng",
+    "check_cost",
     "check_count",
     "check_fraction",
     "check_memory",
+    "check_index",
     "check_positive",
+    "check_probability",
     "check_qubit",
+    "check_theta",
     "format_bytes",
     "memory_limit",
 ]
@@ -135,4 +139,46 @@ def check_count(name: str, value: Any, *, allow_zero: bool = False) -> int:
     if value < 0 or (value == 0 and not allow_zero):
         kind = "a non-negative" if allow_zero else "a positive"
         raise ValueError(f"{name} must be {kind} integer, got {value}")
+    return int(value)
+
+
+def check_theta(cost: Any, theta: Any, name: str = "theta") -> np.ndarray:
+    """Return ``theta`` as a fresh 1-D float array of length ``cost.n_params`` or raise."""
+    theta = np.array(theta, dtype=float)
+    if theta.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {theta.shape}")
+    if theta.size != cost.n_params:
+        raise ValueError(f"{name} has {theta.size} values, the cost has {cost.n_params} parameters")
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"{name} contains non-finite values: {theta}")
+    return theta
+
+
+def check_cost(cost: Any) -> None:
+    """Raise ``TypeError`` unless ``cost`` has the parts of the Cost interface that optimizers
+    and the training loop use (callable, ``n_params``, ``evaluations``, ``value_and_gradient``)."""
+    missing = [a for a in ("n_params", "evaluations", "value_and_gradient") if not hasattr(cost, a)]
+    if missing or not callable(cost):
+        raise TypeError(
+            "cost must follow the qnncourse Cost interface (callable, with n_params, "
+            f"evaluations and value_and_gradient); {type(cost).__name__} lacks "
+            f"{', '.join(missing) or '__call__'}"
+        )
+
+
+def check_probability(value: Any, name: str, owner: str = "") -> float:
+    """Return ``value`` as a float in ``[0, 1]``, or raise naming ``owner``'s argument ``name``."""
+    what = f"{owner} {name}".strip()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # also rejects nan
+        raise ValueError(f"{what} must be a probability in [0, 1], got {value}")
+    return value
+
+
+def check_index(value: Any, what: str) -> int:
+    """Return ``value`` as an int after checking it is a non-negative integer index."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{what} must be a non-negative int, got {value!r}")
     return int(value)

@@ -12,13 +12,13 @@ Conventions (shared by the whole library):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import qutip
 
 from qnncourse._validation import check_memory, check_qubit
+from qnncourse.operation import Operation
 from qnncourse.paulis import PauliString, PauliSum
 
 __all__ = ["Circuit", "Operation"]
@@ -30,59 +30,6 @@ _CZ = np.diag([1, 1, 1, -1]).astype(complex)
 _CNOT = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=complex)
 # Largest deviation from unitarity accepted for a user-supplied gate.
 _UNITARY_ATOL = 1e-9
-
-
-@dataclass(frozen=True, eq=False)
-class Operation:
-    """One step of a :class:`Circuit`.
-
-    Attributes
-    ----------
-    kind : {"rotation", "fixed", "encoding"}
-        Trainable rotation, parameter-free gate, or rotation by a scaled input feature.
-    qubits : tuple of int
-        The qubits acted on, in the order of ``pauli`` / of the matrix's tensor factors.
-    pauli : str or None
-        The Pauli word on ``qubits`` (rotations and encodings), e.g. ``"ZZ"``.
-    matrix : numpy.ndarray or None
-        The ``(2**k, 2**k)`` unitary of a fixed gate on ``k`` qubits.
-    param_index : int or None
-        Which entry of ``theta`` drives a rotation (several rotations may share one).
-    feature_index : int or None
-        Which entry of ``x`` drives an encoding.
-    scale : float
-        Encoding angle is ``scale * x[feature_index]``.
-    name : str
-        Short display name (``"RX"``, ``"CZ"``, ...).
-    layer : int or None
-        Layer tag set by the ansatz builders (``None`` outside any layer), used by layerwise
-        training to select the parameters of the first layers.
-    """
-
-    kind: str
-    qubits: tuple[int, ...]
-    pauli: str | None = None
-    matrix: np.ndarray | None = None
-    param_index: int | None = None
-    feature_index: int | None = None
-    scale: float = 1.0
-    name: str = ""
-    layer: int | None = None
-
-    def generator(self, n_qubits: int) -> PauliString:
-        """The full-width Pauli string :math:`P` of a rotation or encoding."""
-        if self.pauli is None:
-            raise ValueError(f"a {self.kind} operation ({self.name}) has no Pauli generator")
-        return PauliString.embed(self.pauli, self.qubits, n_qubits)
-
-    def __str__(self) -> str:
-        where = ",".join(map(str, self.qubits))
-        if self.kind == "rotation":
-            return f"{self.name}(θ{self.param_index}) q{where}"
-        if self.kind == "encoding":
-            scale = "" if self.scale == 1 else f"{self.scale:g}·"
-            return f"{self.name}({scale}x{self.feature_index}) q{where}"
-        return f"{self.name} q{where}"
 
 
 class Circuit:
@@ -143,15 +90,41 @@ class Circuit:
 
     @property
     def param_layers(self) -> np.ndarray:
-        """Layer of each parameter (``-1`` for parameters outside any layer), shape ``(n_params,)``.
+        """Layer tag of each parameter (``-1`` outside any layer), shape ``(n_params,)``.
 
-        A parameter shared by several rotations takes the layer of its first use.
+        The one parameter→layer map of the library (layerwise training, the block-diagonal
+        metric and the chapters use it). A parameter shared by rotations of two different
+        layers has no layer: that is a ``ValueError`` naming it.
         """
         layers = np.full(self._n_params, -2, dtype=int)
         for op in self._ops:
-            if op.kind == "rotation" and layers[op.param_index] == -2:
-                layers[op.param_index] = -1 if op.layer is None else op.layer
+            if op.kind != "rotation":
+                continue
+            key = -1 if op.layer is None else op.layer
+            if layers[op.param_index] not in (-2, key):
+                raise ValueError(f"parameter {op.param_index} drives rotations in layers "
+                                 f"{layers[op.param_index]} and {key}; a parameter must belong to "
+                                 "one layer")
+            layers[op.param_index] = key
         return layers
+
+    @property
+    def param_depths(self) -> np.ndarray:
+        """Rotation depth of each parameter (PennyLane's "parametrized layers"), from 1.
+
+        A rotation sits one step after the latest rotation it depends on (through shared
+        qubits, also via fixed gates in between), so rotations of equal depth can be measured
+        together; a shared parameter takes the depth of its first rotation.
+        """
+        depth = np.zeros(self._n_qubits, dtype=int)
+        depth_of: dict[int, int] = {}
+        for op in self._ops:
+            qubits = list(op.qubits)
+            reached = int(depth[qubits].max()) + (op.kind == "rotation")
+            if op.kind == "rotation":
+                depth_of.setdefault(op.param_index, reached)
+            depth[qubits] = reached
+        return np.array([depth_of[j] for j in range(self._n_params)], dtype=int)
 
     def __len__(self) -> int:
         return len(self._ops)
@@ -306,6 +279,89 @@ class Circuit:
         other._layer, other._n_layers = self._layer, self._n_layers
         return other
 
+    # -- surgery ---------------------------------------------------------------------------
+    def append(self, op: Operation, *, param: int | None = None,
+               adjoint: bool = False) -> Circuit:
+        """Append a copy of ``op`` (taken from any circuit), or of its adjoint.
+
+        Parameters
+        ----------
+        op : Operation
+        param : int, optional
+            For a rotation: the existing parameter that drives the copy (``None`` adds a new
+            one). A rotation's adjoint is the same rotation on its own parameter, whose value
+            the caller sets to minus the original, so ``adjoint`` leaves rotations unchanged.
+        adjoint : bool
+            Append :math:`G^\\dagger` for a fixed gate and the opposite scale for an encoding.
+        """
+        if not isinstance(op, Operation):
+            raise TypeError(f"op must be an Operation, got {type(op).__name__}")
+        if param is not None and op.kind != "rotation":
+            raise ValueError(f"param={param!r} was given for a {op.kind} operation ({op.name}); "
+                             "only rotations have parameters")
+        if op.kind == "rotation":
+            return self.pauli_rotation(op.pauli, op.qubits, param=param)
+        if op.kind == "encoding":
+            scale = -op.scale if adjoint else op.scale
+            return self.encode(op.pauli, op.qubits, op.feature_index, scale=scale)
+        if adjoint:
+            return self.gate(op.matrix.conj().T, op.qubits, f"{op.name}†")
+        return self.gate(op.matrix, op.qubits, op.name)
+
+    def truncated(self, layer: int, theta: np.ndarray) -> tuple[Circuit, np.ndarray]:
+        """The circuit up to ``layer``, the rotations of earlier layers frozen at ``theta``.
+
+        Operations of later layers are dropped; rotations of layers before ``layer`` become
+        fixed gates :math:`R_P(\\theta_j)`; those of ``layer`` stay trainable (untagged
+        operations count as layer ``-1``, before every other).
+
+        Returns
+        -------
+        circuit : Circuit
+        params : numpy.ndarray of int
+            For each parameter of ``circuit``, its index into the full ``theta``.
+        """
+        if isinstance(layer, bool) or not isinstance(layer, Integral):
+            raise TypeError(f"layer must be an int, got {type(layer).__name__}")
+        theta = self.check_theta(theta)
+        if theta.ndim != 1:
+            raise ValueError(f"theta must be one parameter vector of shape ({self._n_params},), "
+                             f"got shape {theta.shape}")
+        self.param_layers  # noqa: B018  (checks that every parameter has one layer)
+        out, mapping = Circuit(self._n_qubits), {}
+        for op in self._ops:
+            key = -1 if op.layer is None else op.layer
+            if key > layer:
+                continue
+            if op.kind == "rotation" and key < layer:
+                angle = theta[op.param_index]
+                out.gate(op.rotation_matrix(angle), op.qubits, f"{op.name}({angle:.3g})")
+                continue
+            param = None
+            if op.kind == "rotation":
+                param = mapping.get(op.param_index)
+                mapping.setdefault(op.param_index, out.n_params)
+            out.append(op, param=param)
+        return out, np.array(sorted(mapping, key=mapping.get), dtype=int)
+
+    def repeat(self, depth: int) -> Circuit:
+        """``depth`` copies of this circuit in sequence, each with fresh parameters.
+
+        Copy :math:`r` reads parameters ``r * n_params + j``; each copy is one layer.
+        """
+        if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 1:
+            raise ValueError(f"depth must be a positive int, got {depth!r}")
+        out = Circuit(self._n_qubits)
+        for r in range(int(depth)):
+            out.new_layer()
+            for op in self._ops:
+                param = None
+                if op.kind == "rotation":
+                    target = r * self._n_params + op.param_index
+                    param = None if target == out.n_params else target
+                out.append(op, param=param)
+        return out
+
     # -- generators and parameters ---------------------------------------------------------
     def generators(self) -> list[PauliString | PauliSum]:
         """One full-width generator per parameter, in parameter order.
@@ -426,6 +482,7 @@ class Circuit:
     # -- dense forms -----------------------------------------------------------------------
     def unitary(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
         """The circuit's unitary as a :class:`qutip.Qobj` with dims ``[[2]*n, [2]*n]``."""
+        # Local import: the simulator builds on Circuit, so importing it at the top is a cycle.
         from qnncourse.simulators.statevector import run_angles
 
         angles = self.angles(theta, x)
@@ -440,13 +497,28 @@ class Circuit:
 
     def state(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
         """The output ket :math:`U(\\theta)|0\\dots0\\rangle` as a :class:`qutip.Qobj`."""
+        if self.angles(theta, x).shape[0] != 1:
+            raise ValueError("state() takes a single theta (and x), not a batch")
+        psi = self.states(np.atleast_2d(theta), None if x is None else np.atleast_2d(x))
+        return qutip.Qobj(psi.reshape(-1, 1), dims=[[2] * self._n_qubits, [1] * self._n_qubits])
+
+    def states(self, thetas: np.ndarray, x: np.ndarray | None = None,
+               psi0: np.ndarray | None = None) -> np.ndarray:
+        """Output states of a batch, :math:`U(\\theta_s)|\\psi_0\\rangle`, shape ``(S, 2**n)``.
+
+        ``psi0`` is one initial ket of ``2**n`` amplitudes (default :math:`|0\\dots0\\rangle`).
+        """
+        # Local import: the simulator builds on Circuit, so importing it at the top is a cycle.
         from qnncourse.simulators.statevector import run_angles
 
-        angles = self.angles(theta, x)
-        if angles.shape[0] != 1:
-            raise ValueError("state() takes a single theta (and x), not a batch")
-        psi = run_angles(self, angles)
-        return qutip.Qobj(psi.reshape(-1, 1), dims=[[2] * self._n_qubits, [1] * self._n_qubits])
+        angles = self.angles(thetas, x)
+        dim = 2**self._n_qubits
+        if psi0 is not None:
+            psi0 = np.asarray(psi0, dtype=complex).reshape(-1)
+            if psi0.shape != (dim,) or not np.isclose(np.linalg.norm(psi0), 1.0):
+                raise ValueError(f"psi0 must be a normalised ket of {dim} amplitudes, got "
+                                 f"{psi0.size} amplitudes of norm {np.linalg.norm(psi0):.3g}")
+        return np.asarray(run_angles(self, angles, psi0=psi0)).reshape(len(angles), dim)
 
     # -- display ---------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 from qnncourse._validation import as_rng, check_count, check_positive
-from qnncourse.optim import GradientDescent, _check_theta, train
+from qnncourse._validation import check_theta as _check_theta
+from qnncourse.optim import GradientDescent, train
 
 __all__ = ["hessian", "LipschitzEstimate", "lipschitz_estimate", "RateCheck", "convex_rate_check"]
 

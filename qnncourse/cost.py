@@ -126,6 +126,15 @@ class Cost:
         """Number of qubits."""
         return self._circuit.n_qubits
 
+    def charge(self, n_executions: int) -> None:
+        """Count ``n_executions`` circuit executions made for this cost outside its own calls
+        (e.g. the metric circuits of a QNG step), so that ``evaluations`` stays the one
+        counter of what the cost has used."""
+        if isinstance(n_executions, bool) or not isinstance(n_executions, int | np.integer) \
+                or n_executions < 0:
+            raise ValueError(f"n_executions must be a non-negative int, got {n_executions!r}")
+        self.evaluations += int(n_executions)
+
     def reset_evaluations(self) -> None:
         """Set ``evaluations`` and ``shots_used`` back to 0."""
         self.evaluations = 0
@@ -220,6 +229,7 @@ class Cost:
     def _evaluate(self, theta, x, method, options, want_value: bool):
         angles, batched = self._rows(theta, x)
         method = self._method(method)
+        gradients.check_options(method, options)
         n_rows = len(angles)
         values = None
         if method == "adjoint":

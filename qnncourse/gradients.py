@@ -26,14 +26,51 @@ import numpy as np
 from qnncourse._validation import as_rng, check_memory
 from qnncourse.simulators.statevector import adjoint_from_angles
 
-__all__ = ["METHODS", "adjoint", "finite_difference", "parameter_shift", "spsa_gradient"]
+__all__ = [
+    "METHODS",
+    "OPTIONS",
+    "adjoint",
+    "check_options",
+    "finite_difference",
+    "parameter_shift",
+    "spsa_gradient",
+]
 
 METHODS = ("adjoint", "parameter-shift", "finite-difference", "spsa")
+# The keyword options each method takes through ``Cost.gradient(theta, method, **options)``.
+OPTIONS = {"adjoint": (), "parameter-shift": ("shift",), "finite-difference": ("h",),
+           "spsa": ("c", "delta")}
 
 ValuesFn = Callable[[np.ndarray], np.ndarray]
 
 # Bytes of shifted angle rows built at once (the simulator chunks the states separately).
 _ANGLE_BLOCK_BYTES = 2**26
+
+
+def check_options(method: str, options: dict) -> None:
+    """Raise ``ValueError`` if ``options`` holds a keyword that ``method`` does not take.
+
+    >>> check_options("adjoint", {"h": 0.5})
+    Traceback (most recent call last):
+    ...
+    ValueError: method='adjoint' takes no options, got h=0.5
+    """
+    allowed = OPTIONS[method]
+    unknown = [k for k in options if k not in allowed]
+    if unknown:
+        given = ", ".join(f"{k}={options[k]!r}" for k in unknown)
+        takes = f"takes only {', '.join(allowed)}" if allowed else "takes no options"
+        raise ValueError(f"method={method!r} {takes}, got {given}")
+
+
+def _check_rows(circuit, angles: np.ndarray) -> np.ndarray:
+    """``angles`` as a float array ``(R, len(circuit))``: one row per circuit run."""
+    array = np.asarray(angles, dtype=float)
+    if array.ndim != 2 or array.shape[1] != len(circuit):
+        raise ValueError(f"angles must have shape (R, {len(circuit)}), one row of operation "
+                         f"angles per circuit run (circuit.angles(theta) gives them), got shape "
+                         f"{array.shape}")
+    return array
 
 
 def _block_size(n_rows: int, n_dirs: int, n_angles: int) -> int:
@@ -72,6 +109,7 @@ def adjoint(circuit, observable, angles: np.ndarray) -> tuple[np.ndarray, np.nda
     hardware counterpart; its cost is about three circuit simulations whatever the number of
     parameters.
     """
+    angles = _check_rows(circuit, angles)
     values, angle_grads = adjoint_from_angles(circuit, observable, angles)
     return values, circuit.chain_rule(angle_grads)
 
@@ -94,6 +132,7 @@ def parameter_shift(values: ValuesFn, circuit, angles: np.ndarray, *,
     """
     if not np.isfinite(shift) or abs(np.sin(shift)) < 1e-8:
         raise ValueError(f"shift must be a finite angle with sin(shift) != 0, got {shift}")
+    angles = _check_rows(circuit, angles)
     cols, _ = circuit.rotation_columns()
     n_rows, n_angles = angles.shape
     directions = np.zeros((len(cols), n_angles))
@@ -122,6 +161,7 @@ def finite_difference(values: ValuesFn, circuit, angles: np.ndarray, *,
     """
     if not np.isfinite(h) or h <= 0:
         raise ValueError(f"h must be a positive finite step, got {h}")
+    angles = _check_rows(circuit, angles)
     diff = _shifted_differences(values, angles, _param_directions(circuit), h)
     return diff / (2 * h)
 
@@ -147,6 +187,7 @@ def spsa_gradient(values: ValuesFn, circuit, angles: np.ndarray, *, c: float = 0
     """
     if not np.isfinite(c) or c <= 0:
         raise ValueError(f"c must be a positive finite perturbation size, got {c}")
+    angles = _check_rows(circuit, angles)
     n_rows, n_angles = angles.shape
     if delta is None:
         delta = as_rng(rng).choice([-1.0, 1.0], size=(n_rows, circuit.n_params))

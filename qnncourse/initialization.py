@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from qnncourse._validation import as_rng, check_count
-from qnncourse.circuit import Circuit, Operation
+from qnncourse.circuit import Circuit
+from qnncourse.ensemble import random_parameters
 
 __all__ = ["IdentityBlocks", "identity_blocks"]
 
@@ -36,23 +37,6 @@ class IdentityBlocks(NamedTuple):
 
     circuit: Circuit
     theta0: np.ndarray
-
-
-def _append(circuit: Circuit, op: Operation, param: int | None, adjoint: bool) -> None:
-    """Append ``op`` (or its adjoint) to ``circuit``; a rotation is driven by ``param``.
-
-    A rotation's adjoint is the same rotation on its own parameter (set to minus the original),
-    so it needs no sign here.
-    """
-    if op.kind == "rotation":
-        circuit.pauli_rotation(op.pauli, op.qubits, param=param)
-    elif op.kind == "encoding":
-        scale = -op.scale if adjoint else op.scale
-        circuit.encode(op.pauli, op.qubits, op.feature_index, scale=scale)
-    elif adjoint:
-        circuit.gate(op.matrix.conj().T, op.qubits, f"{op.name}†")
-    else:
-        circuit.gate(op.matrix, op.qubits, op.name)
 
 
 def _allocate(circuit: Circuit, mapping: dict[int, int], source: int) -> int | None:
@@ -98,13 +82,13 @@ def identity_blocks(block: Circuit, n_blocks: int, rng: Any = None) -> IdentityB
         circuit.new_layer()
         for op in block.operations:
             param = _allocate(circuit, forward, op.param_index) if op.kind == "rotation" else None
-            _append(circuit, op, param, adjoint=False)
+            circuit.append(op, param=param)
         mirror: dict[int, int] = {}
         circuit.new_layer()
         for op in reversed(block.operations):
             param = _allocate(circuit, mirror, op.param_index) if op.kind == "rotation" else None
-            _append(circuit, op, param, adjoint=True)
-        theta = rng.uniform(0.0, 2 * np.pi, size=block.n_params)
+            circuit.append(op, param=param, adjoint=True)
+        theta = random_parameters(block.n_params, 1, rng)[0]
         # forward[j] / mirror[j] are the circuit's parameters for block parameter j.
         values = np.empty(len(forward) + len(mirror))
         first = min(forward.values())

@@ -31,7 +31,7 @@ from qnncourse._validation import check_memory
 from qnncourse.circuit import Circuit
 from qnncourse.simulators.statevector import apply_operation
 
-__all__ = ["metric_tensor", "parameter_blocks", "qfi_rank"]
+__all__ = ["metric_circuits", "metric_tensor", "parameter_blocks", "qfi_rank"]
 
 _APPROX = (None, "block-diag", "diag")
 
@@ -96,7 +96,7 @@ def parameter_blocks(circuit: Circuit) -> list[list[int]]:
     ops = circuit.operations
     rotations = [op for op in ops if op.kind == "rotation"]
     if rotations and all(op.layer is not None for op in rotations):
-        label_of = {op.param_index: op.layer for op in reversed(rotations)}
+        label_of = dict(enumerate(circuit.param_layers.tolist()))
     else:
         label_of, block, touched = {}, 0, set()
         for op in ops:
@@ -111,6 +111,50 @@ def parameter_blocks(circuit: Circuit) -> list[list[int]]:
     for j in range(circuit.n_params):
         blocks.setdefault(label_of[j], []).append(j)
     return list(blocks.values())
+
+
+def metric_circuits(circuit: Circuit, approx: str | None) -> int:
+    r"""Circuit executions charged for one metric tensor, following PennyLane's accounting.
+
+    PennyLane's ``qml.metric_tensor`` groups parameters into layers by rotation depth
+    (:attr:`Circuit.param_depths`: a rotation is one layer after the latest rotation it depends
+    on) and runs one circuit per layer: the circuit up to that layer, measured in the
+    eigenbases of the layer's generators, gives every metric entry within the layer. An entry
+    between two parameters in different layers needs one Hadamard-test circuit more. So the
+    charge is the number of layers plus the number of kept cross-layer pairs:
+
+    * ``"diag"``: no pairs;
+    * ``"block-diag"``: the pairs inside each block of :func:`parameter_blocks` (none when
+      blocks are layers; an ansatz layer holding ``RY`` then ``RZ`` on a qubit spans two
+      layers and pays its cross pairs);
+    * ``None``: every cross-layer pair.
+
+    Parameters
+    ----------
+    circuit : Circuit
+    approx : {None, "block-diag", "diag"}
+
+    Examples
+    --------
+    >>> metric_circuits(Circuit(2).ry(0).ry(1).cz(0, 1).ry(0).ry(1), None)   # 2 layers + 4 pairs
+    6
+    """
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"circuit must be a Circuit, got {type(circuit).__name__}")
+    if approx not in _APPROX:
+        raise ValueError(f"approx must be None, 'block-diag' or 'diag', got {approx!r}")
+    depths = circuit.param_depths
+    if approx == "diag":
+        blocks = []
+    elif approx == "block-diag":
+        blocks = parameter_blocks(circuit)
+    else:
+        blocks = [list(range(circuit.n_params))]
+    cross_pairs = 0
+    for block in blocks:
+        in_block = depths[block]
+        cross_pairs += int(np.sum(in_block[:, None] < in_block[None, :]))
+    return len(set(depths.tolist())) + cross_pairs
 
 
 def metric_tensor(cost_or_circuit, theta, approx: str | None = None, *, x=None) -> np.ndarray:
@@ -154,10 +198,12 @@ def metric_tensor(cost_or_circuit, theta, approx: str | None = None, *, x=None) 
     circuit = _as_circuit(cost_or_circuit)
     angles = _single_angles(circuit, theta, x)
     gram = _angle_gram(circuit, angles)
-    params = [op.param_index for op in circuit.operations if op.kind == "rotation"]
-    jac = np.zeros((len(params), circuit.n_params))
-    jac[np.arange(len(params)), params] = 1.0
-    metric = jac.T @ gram @ jac
+    # The Gram matrix is by rotation angles; Circuit.chain_rule (the one place that maps
+    # angle derivatives to parameters) applied to both indices gives the metric by parameters.
+    cols, _ = circuit.rotation_columns()
+    by_angle = np.zeros((len(circuit), len(circuit)))
+    by_angle[np.ix_(cols, cols)] = gram
+    metric = circuit.chain_rule(circuit.chain_rule(by_angle).T)
     if approx == "diag":
         return np.diag(np.diag(metric))
     if approx == "block-diag":

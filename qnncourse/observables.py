@@ -218,7 +218,7 @@ def _from_pauli_sum(ps: PauliSum, n_qubits: int) -> Observable:
     diagonal = np.zeros(dim)
     flips: dict[int, np.ndarray] = {}
     for term in ps.strings():
-        x_mask, z_mask, n_y = term._masks()
+        x_mask, z_mask, n_y = term.bit_masks()
         # (P psi)_r = c i^{n_Y} (-1)^{|(r xor x) and z|} psi_{r xor x}
         signs = 1.0 - 2.0 * (np.bitwise_count((rows ^ x_mask) & z_mask) & 1)
         if x_mask == 0:

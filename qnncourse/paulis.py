@@ -19,7 +19,16 @@ import scipy.sparse as sp
 
 from qnncourse._validation import check_memory
 
-__all__ = ["PauliString", "PauliSum", "as_pauli_sum"]
+__all__ = [
+    "PauliString",
+    "PauliSum",
+    "as_pauli_sum",
+    "pack",
+    "packed_anticommute",
+    "packed_bracket",
+    "packed_product",
+    "unpack",
+]
 
 _LETTERS = "IXYZ"
 # (x, z) bits of each letter, and back.
@@ -27,6 +36,73 @@ _BITS = {"I": (0, 0), "X": (1, 0), "Z": (0, 1), "Y": (1, 1)}
 _FROM_BITS = {bits: letter for letter, bits in _BITS.items()}
 # Tolerance below which a coefficient counts as zero (sums drop such terms).
 _ATOL = 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# The packed symplectic kernel: a string as one int, key = x | (z << n), bit q of x (of z) the
+# X (Z) part on qubit q. PauliString's algebra and the Lie closures of ``lie`` both use it.
+# ---------------------------------------------------------------------------------------------
+def pack(label: str) -> int:
+    """The packed key of a Pauli label: ``x | (z << n)`` with bit ``q`` for qubit ``q``.
+
+    >>> pack("XZ"), unpack(pack("XZ"), 2)
+    (9, 'XZ')
+    """
+    n = len(label)
+    x = z = 0
+    for q, char in enumerate(label):
+        xb, zb = _BITS[char]
+        x |= xb << q
+        z |= zb << q
+    return x | (z << n)
+
+
+def unpack(key: int, n: int) -> str:
+    """The label of a packed key on ``n`` qubits (inverse of :func:`pack`)."""
+    mask = (1 << n) - 1
+    x, z = key & mask, key >> n
+    return "".join(_FROM_BITS[((x >> q) & 1, (z >> q) & 1)] for q in range(n))
+
+
+def packed_product(a: int, b: int, n: int) -> tuple[int, int]:
+    """Return ``(key, e)`` with :math:`P_a P_b = i^{e} P_{key}`, ``e`` in ``0..3``.
+
+    With :math:`P = i^{x \\cdot z} X^x Z^z` (so :math:`Y = iXZ`), :math:`c = a \\oplus b` and
+
+    .. math:: e = |x_a z_a| + |x_b z_b| - |x_c z_c| + 2 |z_a x_b| \\bmod 4
+
+    (moving :math:`Z^{z_a}` past :math:`X^{x_b}` costs :math:`(-1)^{|z_a x_b|}`); the strings
+    commute iff ``e`` is even (Aaronson & Gottesman 2004, doi:10.1103/PhysRevA.70.052328).
+
+    >>> key, e = packed_product(pack("X"), pack("Y"), 1)   # XY = iZ
+    >>> unpack(key, 1), e
+    ('Z', 1)
+    """
+    mask = (1 << n) - 1
+    xa, za, xb, zb = a & mask, a >> n, b & mask, b >> n
+    c = a ^ b
+    xc, zc = c & mask, c >> n
+    e = ((xa & za).bit_count() + (xb & zb).bit_count() - (xc & zc).bit_count()
+         + 2 * (za & xb).bit_count()) % 4
+    return c, e
+
+
+def packed_anticommute(a: int, b: int, n: int) -> bool:
+    """Whether two packed strings anticommute: their symplectic product is odd."""
+    mask = (1 << n) - 1
+    return ((a & mask & (b >> n)).bit_count() + ((a >> n) & b & mask).bit_count()) % 2 == 1
+
+
+def packed_bracket(a: int, b: int, n: int) -> tuple[int, int]:
+    """Return ``(key, s)`` with :math:`i[P_a, P_b] = 2 s P_{key}` and ``s`` in ``{-1, 0, 1}``.
+
+    Anticommuting strings have :math:`P_a P_b = i^e P_c` with ``e`` odd (see
+    :func:`packed_product`), so :math:`i[P_a, P_b] = 2i\\,P_aP_b = 2 i^{e+1} P_c`.
+    """
+    if not packed_anticommute(a, b, n):
+        return 0, 0
+    c, e = packed_product(a, b, n)
+    return c, (-1 if e == 1 else 1)
 
 
 def _check_label(label: object) -> str:
@@ -151,8 +227,7 @@ class PauliString:
     def commutes_with(self, other: PauliString) -> bool:
         """Whether ``self`` and ``other`` commute: the symplectic product is even."""
         self._check_same_size(other)
-        overlap = np.count_nonzero(self.x & other.z) + np.count_nonzero(self.z & other.x)
-        return bool(overlap % 2 == 0)
+        return not packed_anticommute(pack(self.label), pack(other.label), self.n_qubits)
 
     def __mul__(self, other: object) -> PauliString | PauliSum:
         if isinstance(other, PauliString):
@@ -180,22 +255,11 @@ class PauliString:
         return PauliSum([self]) - other
 
     def _product(self, other: PauliString) -> PauliString:
-        """Product with the phase tracked exactly.
-
-        Per qubit, :math:`P_1 P_2 = i^{g} P_3` with Aaronson & Gottesman's exponent
-        :math:`g(x_1, z_1, x_2, z_2)`; the total phase is :math:`i^{\\sum_q g_q}`.
-        """
+        """Product with the phase tracked exactly (:func:`packed_product`)."""
         self._check_same_size(other)
-        x1, z1 = self.x.astype(int), self.z.astype(int)
-        x2, z2 = other.x.astype(int), other.z.astype(int)
-        g = np.where(
-            (x1 == 1) & (z1 == 1),
-            z2 - x2,
-            np.where(x1 == 1, z2 * (2 * x2 - 1), np.where(z1 == 1, x2 * (1 - 2 * z2), 0)),
-        )
-        phase = 1j ** (int(g.sum()) % 4)
-        return PauliString.from_bits(self.x ^ other.x, self.z ^ other.z,
-                                     self.coeff * other.coeff * phase)
+        n = self.n_qubits
+        key, e = packed_product(pack(self.label), pack(other.label), n)
+        return PauliString(unpack(key, n), self.coeff * other.coeff * 1j**e)
 
     def commutator(self, other: PauliString) -> PauliString:
         """:math:`[A, B] = AB - BA`: zero (coefficient 0) if they commute, else :math:`2AB`."""
@@ -206,7 +270,7 @@ class PauliString:
         return PauliString(product.label, 2 * product.coeff)
 
     # -- dense forms -----------------------------------------------------------------------
-    def _masks(self) -> tuple[int, int, int]:
+    def bit_masks(self) -> tuple[int, int, int]:
         """Bit masks of X and Z factors (qubit q is bit ``n-1-q``) and the number of Ys."""
         weights = 1 << np.arange(self.n_qubits - 1, -1, -1, dtype=np.int64)
         return (int(weights[self.x].sum()), int(weights[self.z].sum()),
@@ -218,7 +282,7 @@ class PauliString:
         :math:`P|c\\rangle = c_P\\, i^{n_Y} (-1)^{|c \\wedge z|}\\, |c \\oplus x\\rangle`.
         """
         dim = 2**self.n_qubits
-        x_mask, z_mask, n_y = self._masks()
+        x_mask, z_mask, n_y = self.bit_masks()
         cols = np.arange(dim, dtype=np.int64)
         signs = 1 - 2 * (np.bitwise_count(cols & z_mask) & 1).astype(np.int8)
         values = self.coeff * (1j**n_y) * signs

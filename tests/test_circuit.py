@@ -3,6 +3,9 @@
 import numpy as np
 import pytest
 import qutip
+from conftest import embed as oracle_embed
+from conftest import qutip_state, qutip_unitary
+from conftest import rotation as oracle_rotation
 
 from qnncourse.circuit import Circuit
 from qnncourse.paulis import PauliString, PauliSum
@@ -16,13 +19,11 @@ H = qutip.Qobj(np.array([[1, 1], [1, -1]]) / np.sqrt(2))
 
 
 def embed(ops: dict, n: int = N) -> qutip.Qobj:
-    """Tensor product with ``ops[q]`` on qubit q and identities elsewhere (qubit 0 leftmost)."""
-    return qutip.tensor([ops.get(q, qutip.qeye(2)) for q in range(n)])
+    return oracle_embed(ops, n)
 
 
 def rotation(word: str, qubits, angle: float, n: int = N) -> qutip.Qobj:
-    generator = embed({q: SINGLE[p] for p, q in zip(word, qubits, strict=True)}, n)
-    return (-0.5j * angle * generator).expm()
+    return oracle_rotation(word, qubits, angle, n)
 
 
 def controlled(control: int, target_op: qutip.Qobj, target: int, n: int = N) -> qutip.Qobj:
@@ -310,3 +311,70 @@ def test_rotations_on_the_last_qubits_of_a_large_register():
         factors[q] = u
     oracle = embed(factors, n) * qutip.basis([2] * n)
     np.testing.assert_allclose(circuit.state(theta).full(), oracle.full(), atol=1e-12)
+
+
+# -- surgery: append, truncated, repeat, the parameter→layer map ----------------------------
+def test_append_copies_operations_and_adjoints():
+    source = Circuit(2).ry(0).encode("X", 1, 0, scale=0.5).cnot(0, 1)
+    forward = Circuit(2)
+    for op in source.operations:
+        forward.append(op)
+    theta, x = np.array([0.3]), np.array([0.8])
+    np.testing.assert_allclose(forward.unitary(theta, x).full(),
+                               qutip_unitary(source, theta, x).full(), atol=1e-12)
+    mirror = Circuit(2)
+    for op in reversed(source.operations):
+        mirror.append(op, adjoint=True)
+    identity = mirror.unitary(-theta, x) * forward.unitary(theta, x)
+    np.testing.assert_allclose(identity.full(), np.eye(4), atol=1e-12)
+    with pytest.raises(ValueError, match="only rotations have parameters"):
+        Circuit(2).append(source.operations[2], param=0)
+    with pytest.raises(TypeError, match="op must be an Operation"):
+        Circuit(2).append("RX")
+
+
+def test_truncated_freezes_earlier_layers_and_drops_later_ones():
+    c = Circuit(2).new_layer().ry(0).ry(1).cz(0, 1).new_layer().rx(0).rx(1).new_layer().rz(0)
+    theta = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    cut, params = c.truncated(1, theta)
+    assert params.tolist() == [2, 3]
+    assert cut.n_params == 2
+    prefix = Circuit(2).ry(0).ry(1).cz(0, 1).rx(0).rx(1)
+    np.testing.assert_allclose(cut.unitary(theta[params]).full(),
+                               qutip_unitary(prefix, theta[:4]).full(), atol=1e-12)
+    with pytest.raises(ValueError, match=r"theta has 2 values"):
+        c.truncated(0, [0.1, 0.2])
+
+
+def test_repeat_gives_each_copy_fresh_parameters():
+    block = Circuit(2).rx(0).rz(1, param=0).cz(0, 1).ry(1)
+    deep = block.repeat(3)
+    assert deep.n_params == 6 and deep.n_layers == 3
+    assert deep.param_layers.tolist() == [0, 0, 1, 1, 2, 2]
+    theta = np.arange(6) * 0.3
+    expected = qutip_unitary(block, theta[4:]) * qutip_unitary(block, theta[2:4]) \
+        * qutip_unitary(block, theta[:2])
+    np.testing.assert_allclose(deep.unitary(theta).full(), expected.full(), atol=1e-12)
+    with pytest.raises(ValueError, match="depth must be a positive int"):
+        block.repeat(0)
+
+
+def test_param_layers_is_checked_and_param_depths_follow_dependencies():
+    c = Circuit(2).new_layer().rx(0).new_layer().rx(1, param=0)
+    with pytest.raises(ValueError, match="parameter 0 drives rotations in layers 0 and 1"):
+        c.param_layers  # noqa: B018
+    d = Circuit(3).ry(0).ry(1).cz(0, 1).ry(0).ry(2).rx(2)
+    assert d.param_depths.tolist() == [1, 1, 2, 1, 2]
+
+
+def test_states_runs_a_batch_from_any_initial_ket():
+    c = Circuit(2).ry(0).cnot(0, 1).rz(1)
+    thetas = np.array([[0.3, 1.1], [-0.7, 2.0]])
+    ket = np.array([0, 1, 1j, 0]) / np.sqrt(2)
+    out = c.states(thetas, psi0=ket)
+    for theta, row in zip(thetas, out, strict=True):
+        np.testing.assert_allclose(row, qutip_unitary(c, theta).full() @ ket, atol=1e-12)
+    np.testing.assert_allclose(c.states(thetas)[1], qutip_state(c, thetas[1]).full()[:, 0],
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="psi0 must be a normalised ket of 4 amplitudes"):
+        c.states(thetas, psi0=[1, 1, 0, 0])

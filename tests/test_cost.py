@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import qutip
+from conftest import qutip_state
 
 from qnncourse import ansatz
 from qnncourse.circuit import Circuit
@@ -157,7 +158,7 @@ def loss_fixture(loss="mse"):
 
 
 def model_outputs(circuit, theta, X):
-    return np.array([qutip.expect(qutip.sigmaz(), circuit.state(theta, x)) for x in X])
+    return np.array([qutip.expect(qutip.sigmaz(), qutip_state(circuit, theta, x)) for x in X])
 
 
 @pytest.mark.parametrize("loss", ["mse", "cross-entropy"])
@@ -269,3 +270,26 @@ class TestCostBadInput:
     def test_circuit_type(self):
         with pytest.raises(TypeError, match="circuit must be a qnncourse Circuit, got str"):
             Cost("RX", "Z")
+
+
+def test_unknown_or_inapplicable_gradient_options_are_errors():
+    cost = Cost(ansatz.tensor_product_rx(2), global_cost(2))
+    theta = [0.3, 0.4]
+    with pytest.raises(ValueError, match=r"method='adjoint' takes no options, got foo=1"):
+        cost.gradient(theta, foo=1)
+    with pytest.raises(ValueError, match=r"method='adjoint' takes no options, got h=0\.5"):
+        cost.gradient(theta, method="adjoint", h=0.5)
+    with pytest.raises(ValueError, match=r"method='parameter-shift' takes only shift, got h=0\.5"):
+        cost.value_and_gradient(theta, method="parameter-shift", h=0.5)
+    assert cost.evaluations == 0  # rejected before anything ran
+    np.testing.assert_allclose(cost.gradient(theta, method="finite-difference", h=1e-5),
+                               cost.gradient(theta), atol=1e-8)
+
+
+def test_charge_counts_executions_made_outside_the_cost():
+    cost = Cost(ansatz.tensor_product_rx(2), global_cost(2))
+    cost.charge(6)
+    cost([0.1, 0.2])
+    assert cost.evaluations == 7
+    with pytest.raises(ValueError, match="n_executions must be a non-negative int, got -1"):
+        cost.charge(-1)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import qutip
+from conftest import qutip_density_run
 
 from qnncourse.circuit import Circuit
 from qnncourse.noise import (
@@ -16,8 +17,6 @@ from qnncourse.observables import as_observable
 from qnncourse.simulators import density
 from qnncourse.simulators.density import ChannelStep, DensityProgram
 from qnncourse.simulators.statevector import adjoint_from_angles, run_angles
-
-_PAULI = {"X": qutip.sigmax(), "Y": qutip.sigmay(), "Z": qutip.sigmaz()}
 
 
 def _circuit():
@@ -37,31 +36,6 @@ def _model():
             .add(ThermalRelaxation(30.0, 20.0, 2.0), gates="cnot"))
 
 
-def _qutip_gate(op, angle, n):
-    if op.kind == "fixed":
-        local = qutip.Qobj(op.matrix, dims=[[2] * len(op.qubits)] * 2)
-    else:
-        word = qutip.tensor([_PAULI[c] for c in op.pauli])
-        local = (-0.5j * angle * word).expm()
-    return qutip.expand_operator(local, dims=[2] * n, targets=list(op.qubits))
-
-
-def _qutip_run(circuit, steps, angles):
-    """The noisy circuit with QuTiP objects only: U rho U^dag, then sum_k K rho K^dag."""
-    n = circuit.n_qubits
-    rho = qutip.ket2dm(qutip.tensor([qutip.basis(2, 0)] * n))
-    for k, op in enumerate(circuit.operations):
-        u = _qutip_gate(op, angles[k], n)
-        rho = u * rho * u.dag()
-        for step in steps:
-            if step.after == k:
-                kraus = [qutip.expand_operator(qutip.Qobj(m, dims=[[2] * len(step.qubits)] * 2),
-                                               dims=[2] * n, targets=list(step.qubits))
-                         for m in step.kraus]
-                rho = sum(m * rho * m.dag() for m in kraus)
-    return rho
-
-
 @pytest.fixture(scope="module")
 def setup():
     circuit = _circuit()
@@ -77,7 +51,7 @@ def test_states_match_qutip(setup):
     circuit, steps, angles, _ = setup
     rhos = density.run_angles(DensityProgram(circuit, steps), angles)
     for rho, row in zip(rhos, angles, strict=True):
-        np.testing.assert_allclose(rho, _qutip_run(circuit, steps, row).full(), atol=1e-12)
+        np.testing.assert_allclose(rho, qutip_density_run(circuit, steps, row).full(), atol=1e-12)
         assert np.trace(rho).real == pytest.approx(1.0, abs=1e-12)
         assert np.min(np.linalg.eigvalsh(rho)) > -1e-12
 
@@ -85,7 +59,7 @@ def test_states_match_qutip(setup):
 def test_expectation_matches_qutip(setup):
     circuit, steps, angles, observable = setup
     values = density.expectation(DensityProgram(circuit, steps), observable.full(), angles)
-    expected = [qutip.expect(observable, _qutip_run(circuit, steps, row)) for row in angles]
+    expected = [qutip.expect(observable, qutip_density_run(circuit, steps, row)) for row in angles]
     np.testing.assert_allclose(values, expected, atol=1e-12)
 
 

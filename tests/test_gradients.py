@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import qutip
+from conftest import qutip_gradient, qutip_value
 
 from qnncourse import ansatz, gradients
 from qnncourse.circuit import Circuit
@@ -43,11 +44,6 @@ def inputs(circuit, n_draws=3, seed=0):
     return theta, x
 
 
-def qutip_value(circuit, observable, theta, x):
-    obs = as_observable(observable, circuit.n_qubits).to_qobj()
-    return qutip.expect(obs, circuit.state(theta, x))
-
-
 @pytest.mark.parametrize("obs_key", list(OBSERVABLES))
 @pytest.mark.parametrize("circ_key", list(CIRCUITS))
 def test_methods_agree(circ_key, obs_key):
@@ -73,10 +69,7 @@ def test_adjoint_matches_qutip_finite_differences():
     circuit = mixed_circuit()
     theta, x = inputs(circuit, n_draws=1)
     _, grads = adjoint_gradient(circuit, "ZXY", theta[0], x)
-    h = 1e-6
-    oracle = [(qutip_value(circuit, "ZXY", theta[0] + h * e, x)
-               - qutip_value(circuit, "ZXY", theta[0] - h * e, x)) / (2 * h)
-              for e in np.eye(circuit.n_params)]
+    oracle = qutip_gradient(circuit, "ZXY", theta[0], x)
     np.testing.assert_allclose(grads[0], oracle, atol=1e-8)
 
 
@@ -180,3 +173,22 @@ def test_adjoint_on_a_large_register_matches_parameter_shift():
     shift = gradients.parameter_shift(lambda rows: expectation_from_angles(circuit, obs, rows),
                                       circuit, angles)
     np.testing.assert_allclose(adjoint, shift, atol=1e-12)
+
+
+def test_methods_name_angles_of_the_wrong_shape():
+    circuit = ansatz.hardware_efficient(2, 1)
+    obs = as_observable(local_cost(2), 2)
+    one_row = circuit.angles(np.zeros(circuit.n_params))[0]  # 1-D: the mistake
+
+    def f(rows):
+        return expectation_from_angles(circuit, obs, rows)
+
+    message = rf"angles must have shape \(R, {len(circuit)}\), .* got shape \({len(circuit)},\)"
+    with pytest.raises(ValueError, match=message):
+        gradients.parameter_shift(f, circuit, one_row)
+    with pytest.raises(ValueError, match=message):
+        gradients.finite_difference(f, circuit, one_row)
+    with pytest.raises(ValueError, match=message):
+        gradients.spsa_gradient(f, circuit, one_row, rng=0)
+    with pytest.raises(ValueError, match=message):
+        gradients.adjoint(circuit, obs, one_row)

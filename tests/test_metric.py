@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import qutip
+from conftest import qutip_state
 
 from qnncourse import lie, noise
 from qnncourse.circuit import Circuit
@@ -18,11 +19,11 @@ def _mixed_circuit() -> Circuit:
 def _fidelity_hessian_metric(circuit: Circuit, theta: np.ndarray, h: float = 1e-4):
     """g_ij = -1/2 d_i d_j |<psi(theta)|psi(theta')>|^2 at theta' = theta, by central
     differences on QuTiP states."""
-    ref = circuit.state(theta)
+    ref = qutip_state(circuit, theta)
     p = theta.size
 
     def fid(d):
-        return abs(ref.overlap(circuit.state(theta + d))) ** 2
+        return abs(ref.overlap(qutip_state(circuit, theta + d))) ** 2
 
     g = np.zeros((p, p))
     for i in range(p):

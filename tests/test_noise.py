@@ -8,6 +8,7 @@ import qutip
 
 from qnncourse.ansatz import hardware_efficient
 from qnncourse.circuit import Circuit
+from qnncourse.cost import Cost
 from qnncourse.noise import (
     AmplitudeDamping,
     Channel,
@@ -15,12 +16,14 @@ from qnncourse.noise import (
     Depolarizing,
     NoiseModel,
     ThermalRelaxation,
-    _pauli_noise_parameter,
     as_noise_model,
-    noisy_gradient_decay,
-    wang_gradient_bound,
 )
 from qnncourse.observables import as_observable
+from qnncourse.plateaus.noise_induced import (
+    noisy_gradient_decay,
+    pauli_noise_parameter,
+    wang_gradient_bound,
+)
 from qnncourse.simulators import density
 
 CHANNELS = [
@@ -277,8 +280,8 @@ def test_wang_bound_value_and_channels_it_does_not_cover():
     assert wang_gradient_bound("ZII", 3, 0.9, 4) == pytest.approx(expected)
     # Shifting the observable by the identity does not change the bound (nor any gradient).
     assert wang_gradient_bound({"ZII": 1.0, "III": 5.0}, 3, 0.9, 4) == pytest.approx(expected)
-    assert _pauli_noise_parameter(Dephasing(0.1)) == pytest.approx(1.0)  # Z survives dephasing
-    assert np.isnan(_pauli_noise_parameter(AmplitudeDamping(0.1)))
+    assert pauli_noise_parameter(Dephasing(0.1)) == pytest.approx(1.0)  # Z survives dephasing
+    assert np.isnan(pauli_noise_parameter(AmplitudeDamping(0.1)))
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -371,3 +374,14 @@ def test_noisy_training_runs_through_train():
     # In the Heisenberg picture Z0 Z1 meets at least three depolarizing channels after the
     # last gates on qubits 0 and 1, so noise keeps <Z0 Z1> above -(1 - p)^3.
     assert final > -(0.98**3)
+
+
+def test_unknown_gate_selector_is_an_error_naming_the_allowed_ones():
+    circuit = Circuit(2).rx(0).cz(0, 1)
+    with pytest.raises(ValueError, match=r"gates='bogus' selects no gate of this circuit: gates "
+                                         r"must be one of \['all', 'layer', 'one-qubit', "
+                                         r"'two-qubit'\] or gate names of the circuit "
+                                         r"\['cz', 'rx'\]"):
+        Cost(circuit, "ZI", noise=NoiseModel().add(Depolarizing(0.3), gates="bogus"))
+    # A name the circuit carries is fine, in any case.
+    Cost(circuit, "ZI", noise=NoiseModel().add(Depolarizing(0.3), gates={"CZ"}))

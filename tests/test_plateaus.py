@@ -351,3 +351,44 @@ def test_lie_variance_rejects_circuits_with_fixed_gates():
 def test_lie_variance_names_the_memory_of_a_huge_density_matrix():
     with pytest.raises(ValueError, match=r"density matrix of 20 qubits.*bytes"):
         lie_variance([_word(20, {0: "X"})], None, _word(20, {0: "X"}))
+
+
+def test_haar_states_cost_o_of_2_to_the_n_and_check_what_they_allocate(monkeypatch):
+    monkeypatch.setenv("QNNCOURSE_MEMORY_LIMIT", str(2**30))
+    # 28 qubits: 4 GiB per state, the output array alone is over the limit.
+    with pytest.raises(ValueError, match=r"1 Haar states of 28 qubits .* needs 4\.0 GiB"):
+        haar_states(28, 1, rng=0)
+    states = haar_states(12, 8, rng=0)  # an O(2^n) draw: milliseconds
+    assert states.shape == (8, 4096)
+    np.testing.assert_allclose(np.linalg.norm(states, axis=1), 1.0, atol=1e-12)
+    # Haar moments: E|<0|psi>|^2 = 1/d; checked on many 3-qubit states.
+    small = haar_states(3, 4000, rng=1)
+    weights = np.abs(small[:, 0]) ** 2
+    assert abs(weights.mean() - 1 / 8) < 4 * weights.std() / np.sqrt(4000)
+
+
+def _no_cost(n, rng):
+    return None
+
+
+def test_variance_scan_names_a_factory_that_returns_no_cost():
+    with pytest.raises(TypeError, match=r"cost_factory _no_cost\(2, rng\) returned NoneType; it "
+                                        r"must return a Cost"):
+        variance_scan(_no_cost, [2, 3], 20, rng=0, executor=ThreadPoolExecutor(1))
+
+
+@pytest.mark.parametrize(
+    "state",
+    [np.array([1, 1j]) / np.sqrt(2), np.diag([0.8, 0.2]).astype(complex)],
+    ids=["ket", "mixed"],
+)
+def test_lie_variance_check_prepares_other_states(state):
+    # su(2) on one qubit: the deep circuit is Haar, so <Z> is the z-component of a uniformly
+    # rotated Bloch vector r: Var<Z> = |r|^2 / 3.
+    check = lie_variance_check(["X", "Z"], state, "Z", depth=20, n_samples=4000,
+                               confidence=0.999, rng=5)
+    rho = np.outer(state, state.conj()) if state.ndim == 1 else state
+    bloch2 = sum(np.trace(rho @ p).real ** 2 for p in
+                 (qutip.sigmax().full(), qutip.sigmay().full(), qutip.sigmaz().full()))
+    assert check.predicted.value == pytest.approx(bloch2 / 3, rel=1e-9)
+    assert check.agrees, check

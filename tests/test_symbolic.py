@@ -5,6 +5,7 @@ import pytest
 import qutip
 import scipy.linalg
 import sympy
+from conftest import qutip_state
 
 from qnncourse import symbolic
 from qnncourse.circuit import Circuit
@@ -107,7 +108,7 @@ def test_cost_polynomial_matches_qutip(index):
     for t in (0.0, 0.4, -2.2):
         th = theta.copy()
         th[index] = t
-        assert poly(t) == pytest.approx(qutip.expect(o, circuit.state(th)), abs=1e-10)
+        assert poly(t) == pytest.approx(qutip.expect(o, qutip_state(circuit, th)), abs=1e-10)
 
 
 def test_shift_rule_of_cost_polynomial_gives_its_exact_derivative():
@@ -125,7 +126,7 @@ def test_cost_polynomial_with_encoding():
     poly = cost_polynomial(circuit, "Z", [0.4], 0, x=[0.25])
     for t in (0.0, 1.3):
         assert poly(t) == pytest.approx(
-            qutip.expect(qutip.sigmaz(), circuit.state([t], x=[0.25])), abs=1e-12)
+            qutip.expect(qutip.sigmaz(), qutip_state(circuit, [t], x=[0.25])), abs=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from qnncourse import ansatz, lie, noise, observables, optim, plateaus, widgets
 from qnncourse.cost import Cost
+from qnncourse.ensemble import random_parameters
 
 TFIM = "transverse-field Ising: X_i, Z_iZ_i+1"
 BOTH = "Ising with both fields: X_i, Z_i, Z_iZ_i+1"
@@ -28,7 +29,7 @@ def _landscape_reference(cost_name, param, theta):
     circuit = ansatz.hardware_efficient(3, 2)
     obs = observables.local_cost(3) if cost_name == "local" else observables.global_cost(3)
     cost = Cost(circuit, obs)
-    point = np.random.default_rng(2024).uniform(-math.pi, math.pi, circuit.n_params)
+    point = random_parameters(circuit.n_params, 1, rng=2024)[0]
     point[param] = theta
     return cost, point
 
@@ -175,7 +176,7 @@ def test_dla_variance_view_is_lie_variance_beside_lie_variance_check():
     # The figure plots exactly these numbers: the prediction as a line, the measurement as
     # points with their interval as error bars.
     fig = Figure()
-    widgets._draw_dla(fig, data)
+    widgets.dla._draw_dla(fig, data)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
     line, points = ax.lines[0], ax.lines[1]
@@ -247,7 +248,7 @@ def test_work_runs_off_the_calling_thread_and_the_last_setting_wins():
         seen.append(threading.current_thread() is threading.main_thread())
         return original(progress, **values)
 
-    explorer.spec = widgets._Spec(**{**explorer.spec.__dict__, "compute": spy})
+    explorer.spec = widgets.framework.ExplorerSpec(**{**explorer.spec.__dict__, "compute": spy})
     for family in (BOTH, TFIM, BOTH):
         explorer.controls["family"].value = family  # as a reader would, through the widget
     data = explorer.wait()
@@ -258,7 +259,8 @@ def test_an_error_is_shown_and_reraised_by_wait():
     def broken(progress, **values):
         raise ValueError("theta has 3 values, the circuit has 4 parameters")
 
-    spec = widgets._Spec(**{**widgets.EXPLORERS["dla"].__dict__, "compute": broken})
+    spec = widgets.framework.ExplorerSpec(**{**widgets.EXPLORERS["dla"].__dict__,
+                                             "compute": broken})
     explorer = widgets.Explorer(spec, {})
     with pytest.raises(ValueError, match="theta has 3 values"):
         explorer.wait()
@@ -279,8 +281,8 @@ def test_static_explorer_embeds_one_frame_per_grid_point_with_the_live_readout()
     assert page.startswith('<div class="qnn-static-explorer"')
     frames = _payload(page)["frames"]
     assert sorted(frames) == ["0,0", "0,1", "1,0", "1,1"]
-    live = widgets._landscape_data(cost="global", param=3, theta=thetas[1])
-    assert frames["1,1"]["text"] == widgets._landscape_readout(live)
+    live = widgets.landscape._landscape_data(cost="global", param=3, theta=thetas[1])
+    assert frames["1,1"]["text"] == widgets.landscape._landscape_readout(live)
     assert len({f["png"] for f in frames.values()}) == 4
     assert "jupyter lab book/02_gradients.md" in page and "Precomputed" in page
     assert "http://" not in page and "https://" not in page
@@ -296,7 +298,7 @@ def test_static_explorer_checks_its_grid():
                                          r"\['landscape', 'plateau', 'noise', 'race', 'dla'\]"):
         widgets.static_explorer("plateaus")
     with pytest.raises(ValueError, match=r"the grid has 51 frames, the limit is 48"):
-        widgets.static_explorer("landscape", theta=list(widgets._LANDSCAPE.control(
+        widgets.static_explorer("landscape", theta=list(widgets.EXPLORERS["landscape"].control(
             "theta").values), cost=["local", "global", "local"])
     with pytest.raises(ValueError, match=r"depth must be one of .* got 5"):
         widgets.static_explorer("plateau", depth=[4, 5])
@@ -309,7 +311,7 @@ def test_static_explorer_checks_its_grid():
 
 
 def test_static_explorer_refuses_a_page_that_would_be_too_heavy(monkeypatch):
-    monkeypatch.setattr(widgets, "_MAX_STATIC_BYTES", 10_000)
+    monkeypatch.setattr(widgets.static, "_MAX_STATIC_BYTES", 10_000)
     with pytest.raises(ValueError, match=r"the 2 frames take 0\.0\d MB, the limit is 0\.0 MB"):
         widgets.static_explorer("dla", qubits=[(2, 3), (2, 4)])
 
@@ -344,7 +346,7 @@ def test_static_explorer_switches_frames_in_a_browser(tmp_path):
 
 
 def test_dla_explorer_caps_a_slow_family_and_says_so(monkeypatch):
-    monkeypatch.setitem(widgets._DLA_MAX_QUBITS, TFIM, 3)
+    monkeypatch.setitem(widgets.dla._DLA_MAX_QUBITS, TFIM, 3)
     data = widgets.dla_explorer(qubits=(2, 5)).wait()
     assert list(data.n_qubits) == [2, 3] and data.capped_at == 3
-    assert "computed up to n = 3 only" in widgets._dla_readout(data)
+    assert "computed up to n = 3 only" in widgets.dla._dla_readout(data)

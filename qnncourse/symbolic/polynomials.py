@@ -1,15 +1,6 @@
-"""Exact derivations with sympy: costs as trigonometric polynomials, shift rules, Lie closures.
+"""Costs as trigonometric polynomials in one parameter, and shift rules derived and proved exactly.
 
-These are the slow, exact counterparts that the numeric modules are checked against:
-
-* :func:`trig_polynomial` and :func:`cost_polynomial` write a cost as a function of one
-  parameter as a trigonometric polynomial whose frequencies are the differences of the
-  generator's eigenvalues;
-* :func:`shift_rule` derives the parameter-shift rule for any set of frequencies
-  (Wierichs, Izaac, Wang & Lin, *Quantum* 6, 677 (2022), doi:10.22331/q-2022-03-30-677), and
-  :meth:`ShiftRule.prove` proves it exact;
-* :func:`exact_closure` computes a dynamical Lie algebra with dense sympy matrices, an
-  independent check of :mod:`qnncourse.lie`.
+Reference: Wierichs, Izaac, Wang & Lin, *Quantum* 6, 677 (2022), doi:10.22331/q-2022-03-30-677.
 """
 
 from __future__ import annotations
@@ -18,100 +9,16 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Number
 
 import numpy as np
 import sympy
 
 from qnncourse.circuit import Circuit
-from qnncourse.paulis import PauliString, PauliSum, as_pauli_sum
+from qnncourse.symbolic.matrices import check_hermitian, embed, exact_number, to_sympy
 
-__all__ = [
-    "ShiftRule",
-    "TrigPolynomial",
-    "cost_polynomial",
-    "exact_closure",
-    "shift_rule",
-    "to_sympy",
-    "trig_polynomial",
-]
-
-_PAULI = {
-    "I": sympy.Matrix([[1, 0], [0, 1]]),
-    "X": sympy.Matrix([[0, 1], [1, 0]]),
-    "Y": sympy.Matrix([[0, -sympy.I], [sympy.I, 0]]),
-    "Z": sympy.Matrix([[1, 0], [0, -1]]),
-}
+__all__ = ["ShiftRule", "TrigPolynomial", "cost_polynomial", "shift_rule", "trig_polynomial"]
 
 
-# --------------------------------------------------------------------------------------------
-# Exact matrices
-# --------------------------------------------------------------------------------------------
-def _exact_number(value) -> sympy.Expr:
-    """A sympy number for ``value``: sympy input as it is, floats as the decimal their repr shows.
-
-    Known surds are recognised (``0.7071067811865476`` becomes :math:`\\sqrt{2}/2`), so a
-    Hadamard gate given as a float matrix becomes exact.
-    """
-    if isinstance(value, sympy.Basic):
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, complex):
-        return _exact_number(value.real) + sympy.I * _exact_number(value.imag)
-    if isinstance(value, int):
-        return sympy.Integer(value)
-    if not isinstance(value, Number) or not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    surd = sympy.nsimplify(value, [sympy.sqrt(2), sympy.sqrt(3)], tolerance=1e-15)
-    if abs(float(surd) - value) <= 1e-15 * max(1.0, abs(value)):
-        return surd
-    return sympy.Rational(repr(float(value)))
-
-
-def _kron(*factors: sympy.Matrix) -> sympy.Matrix:
-    out = sympy.Matrix([[1]])
-    for f in factors:
-        out = sympy.Matrix(sympy.BlockMatrix([[out[i, j] * f for j in range(out.cols)]
-                                              for i in range(out.rows)]))
-    return out
-
-
-def to_sympy(obj) -> sympy.Matrix:
-    """An exact sympy matrix for a Pauli label, ``PauliString``, ``PauliSum``, array or ``Qobj``.
-
-    Float entries are read exactly as described in :func:`_exact_number`.
-    """
-    if isinstance(obj, sympy.MatrixBase):
-        return sympy.Matrix(obj)
-    if isinstance(obj, str | PauliString | PauliSum | dict):
-        total = None
-        for label, coeff in as_pauli_sum(obj).terms.items():
-            term = _exact_number(coeff) * _kron(*(_PAULI[c] for c in label))
-            total = term if total is None else total + term
-        return total
-    if hasattr(obj, "full"):  # qutip.Qobj
-        obj = obj.full()
-    array = np.asarray(obj)
-    if array.ndim == 1:
-        array = array.reshape(-1, 1)
-    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"cannot read a matrix from {type(obj).__name__} with shape "
-                         f"{array.shape}")
-    return sympy.Matrix(array.shape[0], array.shape[1],
-                        [_exact_number(v) for v in array.ravel()])
-
-
-def _check_hermitian(m: sympy.Matrix, what: str) -> None:
-    if m.rows != m.cols:
-        raise ValueError(f"{what} must be square, got shape {m.shape}")
-    if not (m - m.H).applyfunc(sympy.simplify).is_zero_matrix:
-        raise ValueError(f"{what} is not Hermitian")
-
-
-# --------------------------------------------------------------------------------------------
-# Trigonometric polynomials
-# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrigPolynomial:
     """A trigonometric polynomial in one variable.
@@ -195,8 +102,8 @@ def trig_polynomial(generator, observable, state, symbol: sympy.Symbol | None = 
     g = to_sympy(generator)
     a = to_sympy(observable)
     psi = to_sympy(state)
-    _check_hermitian(g, "generator")
-    _check_hermitian(a, "observable")
+    check_hermitian(g, "generator")
+    check_hermitian(a, "observable")
     if a.shape != g.shape:
         raise ValueError(f"observable has shape {a.shape}, generator {g.shape}")
     if psi.shape != (g.rows, 1):
@@ -228,9 +135,6 @@ def _trig_polynomial(g: sympy.Matrix, a: sympy.Matrix, psi: sympy.Matrix,
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Shift rules
-# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ShiftRule:
     """A rule :math:`f'(x) = \\sum_k c_k f(x + s_k)` for trig polynomials with given frequencies.
@@ -313,7 +217,7 @@ def _check_frequencies(frequencies) -> tuple[sympy.Expr, ...]:
         raise ValueError("frequencies is empty: give at least one positive frequency")
     out = []
     for i, f in enumerate(frequencies):
-        value = _exact_number(f) if not isinstance(f, sympy.Basic) else f
+        value = exact_number(f) if not isinstance(f, sympy.Basic) else f
         if not (value.is_real and value.is_positive):
             raise ValueError(f"frequencies must be positive real numbers; frequency {i} is {f!r}")
         out.append(value)
@@ -394,32 +298,10 @@ def _general_rule(freqs: tuple[sympy.Expr, ...]) -> list[tuple[sympy.Expr, sympy
     return pairs + [(-s, -c) for s, c in pairs]
 
 
-# --------------------------------------------------------------------------------------------
-# Costs of circuits
-# --------------------------------------------------------------------------------------------
-def _embed(matrix: sympy.Matrix, qubits: Sequence[int], n: int) -> sympy.Matrix:
-    """``matrix`` acting on ``qubits`` (in that order) of ``n`` qubits, identity elsewhere."""
-    k = len(qubits)
-    dim = 2**n
-    out = sympy.zeros(dim, dim)
-    for i in range(dim):
-        bits = [(i >> (n - 1 - q)) & 1 for q in range(n)]
-        row = sum(bits[q] << (k - 1 - t) for t, q in enumerate(qubits))
-        for col in range(2**k):
-            if matrix[row, col] == 0:
-                continue
-            new = list(bits)
-            for t, q in enumerate(qubits):
-                new[q] = (col >> (k - 1 - t)) & 1
-            j = sum(b << (n - 1 - q) for q, b in enumerate(new))
-            out[i, j] = matrix[row, col]
-    return out
-
-
 def _operation_unitary(op, angle, n: int) -> sympy.Matrix:
     if op.kind == "fixed":
-        return _embed(to_sympy(op.matrix), op.qubits, n)
-    p = _embed(to_sympy(op.pauli), op.qubits, n)
+        return embed(to_sympy(op.matrix), op.qubits, n)
+    p = embed(to_sympy(op.pauli), op.qubits, n)
     return sympy.cos(angle / 2) * sympy.eye(2**n) - sympy.I * sympy.sin(angle / 2) * p
 
 
@@ -469,7 +351,7 @@ def cost_polynomial(circuit: Circuit, observable, theta, index: int, x=None,
     if obs.shape != (2**n, 2**n):
         raise ValueError(f"observable has shape {obs.shape}, the circuit needs "
                          f"{(2**n, 2**n)} for {n} qubits")
-    angles = [_exact_number(t) for t in theta]
+    angles = [exact_number(t) for t in theta]
     psi = sympy.zeros(2**n, 1)
     psi[0] = 1
     after = sympy.eye(2**n)
@@ -478,11 +360,11 @@ def cost_polynomial(circuit: Circuit, observable, theta, index: int, x=None,
         if op.kind == "rotation":
             angle = angles[op.param_index]
         elif op.kind == "encoding":
-            angle = _exact_number(op.scale) * _exact_number(x[op.feature_index])
+            angle = exact_number(op.scale) * exact_number(x[op.feature_index])
         else:
             angle = None
         if op.kind == "rotation" and op.param_index == index:
-            generator = _embed(to_sympy(op.pauli), op.qubits, n) / 2
+            generator = embed(to_sympy(op.pauli), op.qubits, n) / 2
             continue
         # Expanding after every gate keeps the entries polynomials in cos, sin of the angles
         # instead of ever deeper nested products.
@@ -493,64 +375,3 @@ def cost_polynomial(circuit: Circuit, observable, theta, index: int, x=None,
             after = (u * after).applyfunc(sympy.expand)
     heisenberg = (after.H * obs * after).applyfunc(sympy.expand)
     return _trig_polynomial(generator, heisenberg, psi, symbol)
-
-
-# --------------------------------------------------------------------------------------------
-# Lie closure with dense matrices
-# --------------------------------------------------------------------------------------------
-def _real_coordinates(h: sympy.Matrix) -> list[sympy.Expr]:
-    """Real coordinates of a Hermitian matrix: real parts, then imaginary parts, of entries."""
-    entries = list(h)
-    return [sympy.re(e) for e in entries] + [sympy.im(e) for e in entries]
-
-
-def exact_closure(generators) -> list[sympy.Matrix]:
-    """Exact basis of the Lie algebra generated by Hermitian matrices, by dense linear algebra.
-
-    Brackets are :math:`i[A, B]` (Hermitian for Hermitian :math:`A, B`); independence over
-    :math:`\\mathbb{R}` is decided by sympy's exact rank of the real coordinates. Independent
-    of :mod:`qnncourse.lie` (no Pauli bookkeeping at all), for cross-checks on a few qubits.
-
-    Parameters
-    ----------
-    generators : sequence of Pauli labels, PauliStrings, PauliSums or Hermitian matrices
-
-    Returns
-    -------
-    list of sympy.Matrix
-        A basis of the algebra (its length is the dimension).
-    """
-    if isinstance(generators, str | PauliString | PauliSum):
-        generators = [generators]
-    mats = [to_sympy(g) for g in generators]
-    if not mats:
-        raise ValueError("generators is empty: give at least one Hermitian generator")
-    for i, m in enumerate(mats):
-        _check_hermitian(m, f"generator {i}")
-        if m.shape != mats[0].shape:
-            raise ValueError(f"generator {i} has shape {m.shape}, generator 0 {mats[0].shape}")
-    basis: list[sympy.Matrix] = []
-    echelon: list[tuple[int, list[sympy.Expr]]] = []  # (pivot column, row with pivot 1)
-
-    def add(m: sympy.Matrix) -> bool:
-        """Append ``m`` to the basis iff its coordinates are independent of the basis so far."""
-        v = _real_coordinates(m)
-        for pivot, row in echelon:
-            if v[pivot] != 0:
-                factor = v[pivot]
-                v = [sympy.expand(vi - factor * ri) for vi, ri in zip(v, row, strict=True)]
-        pivot = next((j for j, vj in enumerate(v) if vj != 0), None)
-        if pivot is None:
-            return False
-        # Later rows are reduced against this pivot, and this row is zero at earlier pivots,
-        # so a single pass in insertion order reduces any vector completely.
-        echelon.append((pivot, [sympy.expand(vj / v[pivot]) for vj in v]))
-        basis.append(m)
-        return True
-
-    gens = [m for m in mats if add(m)]
-    frontier = list(gens)
-    while frontier:
-        frontier = [c for a in frontier for g in gens
-                    if add(c := sympy.expand(sympy.I * (g * a - a * g)))]
-    return basis

@@ -1,0 +1,184 @@
+"""The static (kernel-free) form of an explorer: precomputed frames switched by plain HTML.
+
+See the package docstring of :mod:`qnncourse.widgets` for why the book shows this form.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import itertools
+import json
+import math
+from typing import Any
+
+from IPython.display import HTML
+
+from qnncourse.widgets import dla, landscape, noise, plateau, race
+from qnncourse.widgets.framework import (
+    Control,
+    ExplorerSpec,
+    check_dpi,
+    no_progress,
+    render_png,
+)
+
+__all__ = ["EXPLORERS", "static_explorer"]
+
+EXPLORERS = {m.SPEC.name: m.SPEC for m in (landscape, plateau, noise, race, dla)}
+"""The explorers by name, as :func:`static_explorer` takes them."""
+
+# Static explorers embed every frame in the page: refuse grids that would make it heavy.
+_MAX_STATIC_FRAMES = 48
+_MAX_STATIC_BYTES = 1_500_000
+
+_STATIC_JS = """
+(function () {
+  var root = document.currentScript.parentNode;
+  var data = JSON.parse(root.querySelector('script.qnn-static-data').textContent);
+  var inputs = Array.prototype.slice.call(root.querySelectorAll('[data-qnn-control]'));
+  var img = root.querySelector('img.qnn-static-frame');
+  var readout = root.querySelector('pre.qnn-static-readout');
+  function show() {
+    var key = inputs.map(function (el) {
+      var i = Number(el.value);
+      var out = root.querySelector('output[data-for="' + el.id + '"]');
+      if (out) { out.textContent = data.labels[el.getAttribute('data-qnn-control')][i]; }
+      return i;
+    }).join(',');
+    var frame = data.frames[key];
+    img.src = 'data:image/png;base64,' + frame.png;
+    img.alt = frame.text;
+    readout.textContent = frame.text;
+  }
+  inputs.forEach(function (el) {
+    el.addEventListener('input', show);
+    el.addEventListener('change', show);
+  });
+  show();
+})();
+"""
+
+_STATIC_CSS = (
+    ".qnn-static-explorer{border:1px solid #ccc;border-radius:6px;padding:.6em;margin:1em 0}"
+    ".qnn-static-explorer label{margin-right:1.2em;white-space:nowrap}"
+    ".qnn-static-explorer img{max-width:100%;height:auto;display:block;margin:.4em 0}"
+    ".qnn-static-explorer pre{white-space:pre-wrap;font-size:.8em;margin:.3em 0}"
+    ".qnn-static-explorer .qnn-static-caption{font-size:.85em;color:#555;margin:.3em 0 0}"
+)
+
+
+def _static_html(spec: ExplorerSpec, swept: list[Control], choices: list[list[Any]],
+                 start: tuple[int, ...], frames: dict[str, dict], notebook: str | None) -> str:
+    uid = "qnn-" + spec.name + "-" + hashlib.sha1(
+        json.dumps(sorted(frames), sort_keys=True).encode()
+        + json.dumps([[c.label_of(v) for v in vs] for c, vs in zip(swept, choices, strict=True)],
+                     ensure_ascii=False).encode()).hexdigest()[:8]
+    parts = []
+    for k, (control, options, first) in enumerate(zip(swept, choices, start, strict=True)):
+        cid = f"{uid}-{k}"
+        label = html.escape(control.label)
+        if control.kind == "dropdown":
+            opts = "".join(f'<option value="{i}"{" selected" if i == first else ""}>'
+                           f"{html.escape(control.label_of(v))}</option>"
+                           for i, v in enumerate(options))
+            parts.append(f'<label for="{cid}">{label} <select id="{cid}" '
+                         f'data-qnn-control="{control.name}">{opts}</select></label>')
+        else:
+            parts.append(f'<label for="{cid}">{label} <input type="range" id="{cid}" '
+                         f'data-qnn-control="{control.name}" min="0" max="{len(options) - 1}" '
+                         f'step="1" value="{first}"> <output data-for="{cid}">'
+                         f"{html.escape(control.label_of(options[first]))}</output></label>")
+    data = {
+        "labels": {c.name: [c.label_of(v) for v in vs] for c, vs in zip(swept, choices,
+                                                                        strict=True)},
+        "frames": frames,
+    }
+    # "</" inside a script element would end it early.
+    payload = json.dumps(data).replace("</", "<\\/")
+    where = (f"<code>jupyter lab {html.escape(notebook)}</code>" if notebook
+             else "<code>jupyter lab</code> on this chapter's source")
+    caption = (
+        "<b>Precomputed.</b> These figures were computed when the book was built, for the "
+        "settings offered here; no Python runs in this page. To explore every setting live, "
+        "open this page as a notebook (the launch button at the top of the page, or "
+        f"{where}) and run the explorer cell above."
+    )
+    first = frames[",".join(map(str, start))]
+    # Pure ASCII (character references outside the scripts), so the page's encoding is moot.
+    return (
+        f'<div class="qnn-static-explorer" id="{uid}" data-explorer="{spec.name}">'
+        f"<style>{_STATIC_CSS}</style>"
+        f"<p><b>{html.escape(spec.title)}</b></p>"
+        f'<div class="qnn-static-controls">{"".join(parts)}</div>'
+        f'<img class="qnn-static-frame" src="data:image/png;base64,{first["png"]}" '
+        f'alt="{html.escape(first["text"])}">'
+        f'<pre class="qnn-static-readout">{html.escape(first["text"])}</pre>'
+        f'<p class="qnn-static-caption">{caption}</p>'
+        f'<script type="application/json" class="qnn-static-data">{payload}</script>'
+        f"<script>{_STATIC_JS}</script>"
+        "</div>"
+    ).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 72,
+                    **grid: Any) -> HTML:
+    """An explorer's kernel-free form: precomputed frames switched by plain HTML controls.
+
+    Parameters
+    ----------
+    name : {"landscape", "plateau", "noise", "race", "dla"}
+        The explorer (see :data:`EXPLORERS`).
+    notebook : str, optional
+        The chapter's source path, for the caption's "run it live" instruction.
+    dpi : int
+        Resolution of the frames (keep it small: every frame is embedded in the page).
+    **grid
+        Per control, either a *list* of values to sweep (the reader switches between them) or a
+        single value to fix (for a range control, a tuple is one value). Controls not named
+        keep their defaults.
+
+    Returns
+    -------
+    IPython.display.HTML
+        A ``<div class="qnn-static-explorer">`` with the controls, the frames (PNG data URIs),
+        their readouts, a caption saying they are precomputed and how to run them live, and a
+        few lines of inline JavaScript; nothing is loaded from elsewhere.
+
+    Raises
+    ------
+    ValueError
+        For an unknown explorer or control, a value the control does not offer, more than
+        48 frames, or frames totalling more than 1.5 MB.
+    """
+    if name not in EXPLORERS:
+        raise ValueError(f"unknown explorer {name!r}; the explorers are {list(EXPLORERS)}")
+    spec = EXPLORERS[name]
+    check_dpi(dpi)
+    fixed = {k: v for k, v in grid.items() if not isinstance(v, list)}
+    swept = [spec.control(k) for k, v in grid.items() if isinstance(v, list)]
+    choices = [[c.check(v) for v in grid[c.name]] for c in swept]
+    spec.check_values(fixed)
+    for control, options in zip(swept, choices, strict=True):
+        if not options:
+            raise ValueError(f"{control.name} has an empty list of values to sweep")
+    n_frames = math.prod(len(options) for options in choices)
+    if n_frames > _MAX_STATIC_FRAMES:
+        raise ValueError(f"the grid has {n_frames} frames, the limit is {_MAX_STATIC_FRAMES}: "
+                         "sweep fewer values")
+    frames, size = {}, 0
+    for index in itertools.product(*(range(len(options)) for options in choices)):
+        values = spec.check_values({**fixed, **{c.name: options[i] for c, options, i in
+                                                zip(swept, choices, index, strict=True)}})
+        data = spec.compute(no_progress, **values)
+        png = base64.b64encode(render_png(spec, data, dpi)).decode("ascii")
+        size += len(png)
+        frames[",".join(map(str, index))] = {"png": png, "text": spec.readout(data)}
+    if size > _MAX_STATIC_BYTES:
+        raise ValueError(f"the {n_frames} frames take {size / 1e6:.2f} MB, the limit is "
+                         f"{_MAX_STATIC_BYTES / 1e6:.1f} MB: sweep fewer values or lower dpi")
+    # Open on the explorer's default setting where the grid has it.
+    start = tuple(options.index(c.default) if c.default in options else 0
+                  for c, options in zip(swept, choices, strict=True))
+    return HTML(_static_html(spec, swept, choices, start, frames, notebook))
