@@ -102,17 +102,16 @@ def batch_descent(
             raise ValueError(f"monitor must be a Cost with {cost.n_params} parameters, got "
                              f"{monitor!r}")
     record = cost if monitor is None else monitor
-    start = cost.evaluations
+    spent = 0  # executions of the gradient calls only; monitoring is not the optimizer's spend
     costs = [np.asarray(record(thetas), dtype=float)]
     norms = []
     for t in range(steps):
         eta = check_positive(f"lr({t})", schedule(t))
+        before = cost.evaluations
         grads = np.asarray(cost.gradient(thetas), dtype=float)
+        spent += cost.evaluations - before
         norms.append(np.linalg.norm(grads, axis=1))
         thetas = thetas - eta * grads
-        before = cost.evaluations
         costs.append(np.asarray(record(thetas), dtype=float))
-        if monitor is None:  # monitoring through the cost itself is not the optimizer's spend
-            start += cost.evaluations - before
     return BatchDescent(thetas, np.array(costs), np.array(norms).reshape(steps, len(thetas)),
-                        int(cost.evaluations - start))
+                        int(spent))

@@ -56,7 +56,10 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95
     p = successes / trials
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    # The ends are exactly 0 and 1 at k = 0 and k = n; rounding would leave 1 - 2e-16.
+    lo = 0.0 if successes == 0 else max(0.0, float(centre - half))
+    hi = 1.0 if successes == trials else min(1.0, float(centre + half))
+    return lo, hi
 
 
 def mean_interval(samples: Any, confidence: float = 0.95) -> tuple[float, float, float]:
