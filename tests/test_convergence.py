@@ -244,8 +244,10 @@ def test_sgd_reaches_the_predicted_floor():
     run = cv.batch_descent(noisy, start, lr, steps, monitor=exact)
     excess = run.costs[100:] + 1.0  # C* = -1
     predicted = cv.noise_floor(exact, [np.pi, 0.0], lr, 20)
-    mean, lo, hi = cv.mean_interval(excess.mean(axis=0))
-    assert lo < predicted < hi or abs(mean / predicted - 1) < 0.1
+    _, lo, hi = cv.mean_interval(excess.mean(axis=0))  # runs are independent
+    assert lo < predicted < hi
+    # The floor of twice the shots is excluded: the check resolves the 1/N law.
+    assert lo > cv.noise_floor(exact, [np.pi, 0.0], lr, 40)
 
 
 def test_minima_census_single_minimum_value():
