@@ -221,6 +221,17 @@ def test_batch_descent_matches_train(local_cost):
     np.testing.assert_allclose(run.thetas[0], ref.final_theta, atol=1e-12)
     np.testing.assert_allclose(run.costs[:, 0], ref.costs, atol=1e-12)
     assert run.evaluations == 15 * 2 * N
+    # One step size per row: the rows evolve as separate runs would.
+    both = cv.batch_descent(local_cost, np.tile(THETA0, (2, 1)), np.array([2.0, 0.5]), 15)
+    np.testing.assert_allclose(both.thetas[0], ref.final_theta, atol=1e-12)
+    slow = train(local_cost, THETA0, GradientDescent(0.5), 15, progress=False)
+    np.testing.assert_allclose(both.thetas[1], slow.final_theta, atol=1e-12)
+    # A decaying schedule.
+    decay = cv.batch_descent(local_cost, THETA0[None, :], lambda t: 2.0 / (1 + t), 3)
+    manual = THETA0.copy()
+    for t in range(3):
+        manual = manual - 2.0 / (1 + t) * local_cost.gradient(manual)
+    np.testing.assert_allclose(decay.thetas[0], manual, atol=1e-12)
 
 
 def test_shift_gradient_variance_and_noise_floor():
@@ -305,6 +316,8 @@ def test_bad_input_is_named(local_cost):
         cv.batch_descent(local_cost, np.zeros(N), 0.1, 3)
     with pytest.raises(ValueError, match="lr must be a finite positive number"):
         cv.batch_descent(local_cost, np.zeros((2, N)), -0.1, 3)
+    with pytest.raises(ValueError, match="one finite positive step per row"):
+        cv.batch_descent(local_cost, np.zeros((2, N)), np.array([0.1, 0.2, 0.3]), 3)
     with pytest.raises(ValueError, match="not a lower bound"):
         cv.stationarity_check(local_cost, THETA0, 1.0, 5, cost_star=0.5)
     with pytest.raises(ValueError, match="exact cost"):

@@ -63,7 +63,7 @@ class BatchDescent:
 def batch_descent(
     cost: Any,
     thetas0: Any,
-    lr: float | Callable[[int], float],
+    lr: float | np.ndarray | Callable[[int], float],
     steps: int,
     *,
     monitor: Cost | None = None,
@@ -75,8 +75,9 @@ def batch_descent(
     cost : Cost or Loss
         Supplies the gradients (with shots: parameter-shift estimates).
     thetas0 : array_like, shape (S, p)
-    lr : float or callable
-        Constant step :math:`\eta`, or a schedule ``lr(t) -> eta_t`` for ``t = 0, 1, ...``.
+    lr : float, array of shape (S,), or callable
+        Constant step :math:`\eta`, one constant step per row (to scan step sizes in one
+        batch), or a schedule ``lr(t) -> eta_t`` for ``t = 0, 1, ...``.
     steps : int
         Number of updates :math:`T \ge 0`.
     monitor : Cost, optional
@@ -94,6 +95,12 @@ def batch_descent(
     steps = check_count("steps", steps, allow_zero=True)
     if callable(lr):
         schedule = lr
+    elif np.ndim(lr) == 1:
+        rates = np.asarray(lr, dtype=float)
+        if rates.shape != (len(thetas),) or not np.all(np.isfinite(rates) & (rates > 0)):
+            raise ValueError(f"lr as an array needs one finite positive step per row, shape "
+                             f"({len(thetas)},), got {np.asarray(lr)!r}")
+        schedule = (lambda t: rates[:, None])  # noqa: E731
     else:
         rate = check_positive("lr", lr)
         schedule = (lambda t: rate)  # noqa: E731
@@ -106,7 +113,9 @@ def batch_descent(
     costs = [np.asarray(record(thetas), dtype=float)]
     norms = []
     for t in range(steps):
-        eta = check_positive(f"lr({t})", schedule(t))
+        eta = schedule(t)
+        if not isinstance(eta, np.ndarray):
+            eta = check_positive(f"lr({t})", eta)
         before = cost.evaluations
         grads = np.asarray(cost.gradient(thetas), dtype=float)
         spent += cost.evaluations - before

@@ -133,6 +133,7 @@ def minima_census(
     steps: int,
     cost_star: float,
     rng: Any = None,
+    max_steps: int | None = None,
     success_tol: float = 1e-3,
     grad_tol: float = 1e-3,
     hessian_tol: float = 1e-4,
@@ -153,6 +154,10 @@ def minima_census(
         The global minimum :math:`C^*` (e.g. a ground energy).
     rng : numpy.random.Generator or int, optional
         Draws the starts, uniform on :math:`[0, 2\pi)^p`.
+    max_steps : int, optional
+        After ``steps``, the runs whose gradient is still above ``grad_tol`` continue, in
+        chunks of ``steps``, until they pass or ``max_steps`` steps in all are spent (slow runs
+        near a flat minimum are then certified instead of dropped). Default: ``steps``.
     success_tol : float
         A start succeeds when its final cost is below :math:`C^* +` ``success_tol``.
     grad_tol, hessian_tol : float
@@ -173,16 +178,24 @@ def minima_census(
             ("grad_tol", grad_tol), ("hessian_tol", hessian_tol), ("value_tol", value_tol))}
     if isinstance(cost_star, bool) or not math.isfinite(float(cost_star)):
         raise ValueError(f"cost_star must be a finite number, got {cost_star!r}")
+    steps = check_count("steps", steps)
+    max_steps = steps if max_steps is None else check_count("max_steps", max_steps)
     rng = as_rng(rng)
-    starts = rng.uniform(0, 2 * np.pi, (n_starts, cost.n_params))
-    run = batch_descent(cost, starts, lr, steps)
-    final = run.costs[-1]
-    grads = np.asarray(cost.gradient(run.thetas)).reshape(run.thetas.shape)
-    small = np.linalg.norm(grads, axis=1) < tols["grad_tol"]
+    thetas = rng.uniform(0, 2 * np.pi, (n_starts, cost.n_params))
+    active = np.ones(n_starts, dtype=bool)  # rows still descending
+    spent = 0
+    while active.any() and spent < max_steps:
+        chunk = min(steps, max_steps - spent)
+        thetas[active] = batch_descent(cost, thetas[active], lr, chunk).thetas
+        spent += chunk
+        grads = np.asarray(cost.gradient(thetas)).reshape(thetas.shape)
+        small = np.linalg.norm(grads, axis=1) < tols["grad_tol"]
+        active = ~small
+    final = np.asarray(cost(thetas), dtype=float)
     shift = hessian_shift(cost)
     is_min = small.copy()
     for k in np.flatnonzero(small):
-        is_min[k] = np.linalg.eigvalsh(hessian(cost, run.thetas[k], shift))[0] \
+        is_min[k] = np.linalg.eigvalsh(hessian(cost, thetas[k], shift))[0] \
             > -tols["hessian_tol"]
     minima, counts = distinct_values(final[is_min], tols["value_tol"]) if is_min.any() else (
         np.zeros(0), np.zeros(0, dtype=int))
