@@ -285,6 +285,20 @@ def test_minima_census_counts_a_trap():
     assert census.successes == census.counts[0]
 
 
+def test_minima_census_continues_slow_runs():
+    # A step far below 1/L leaves the runs short of the gradient tolerance after 20 steps;
+    # continuing them (max_steps) certifies them without changing which minimum they reach.
+    circuit = Circuit(2).rx(0).rx(0, param=0).rx(1, param=0)
+    cost = Cost(circuit, {"ZI": 1.0, "IY": 0.5})
+    short = cv.minima_census(cost, 20, lr=0.02, steps=20, cost_star=-1.5, rng=2)
+    longer = cv.minima_census(cost, 20, lr=0.02, steps=20, max_steps=2000, cost_star=-1.5,
+                              rng=2)
+    assert short.unconverged > 0 and longer.unconverged == 0
+    np.testing.assert_allclose(longer.minima, [-1.5, -0.5], atol=1e-6)
+    with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+        cv.minima_census(cost, 4, lr=0.1, steps=2, max_steps=0, cost_star=-1.5)
+
+
 def test_estimates():
     fit = cv.log_linear_fit(np.arange(10), 3.0 * 0.9 ** np.arange(10))
     assert fit.slope == pytest.approx(np.log(0.9))
