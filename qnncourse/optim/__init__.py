@@ -11,8 +11,6 @@ The package has three modules, one concept each:
 :func:`qnncourse.metric.metric_circuits`, where metric accounting now lives.
 """
 
-# The old private name, kept so that code written against it still imports.
-from qnncourse._validation import check_theta as _check_theta  # noqa: F401
 from qnncourse.metric import metric_circuits
 from qnncourse.optim.layerwise import LayerwiseResult, train_layerwise
 from qnncourse.optim.optimizers import QNG, SPSA, Adam, GradientDescent, Optimizer
