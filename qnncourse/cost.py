@@ -169,6 +169,12 @@ class Cost:
         """Number of qubits."""
         return self._circuit.n_qubits
 
+    @property
+    def lie_program(self) -> lie_sim.LieProgram | None:
+        """The compiled g-sim program with ``simulator="lie"`` (its ``dim`` is the dimension of
+        the observable's invariant space), else ``None``."""
+        return self._lie
+
     def reset_evaluations(self) -> None:
         """Set ``evaluations`` and ``shots_used`` back to 0."""
         self.evaluations = 0
