@@ -15,13 +15,15 @@ from . import (
     ch03_barren_plateaus,
     ch04_convergence,
     ch06_mitigation,
+    ch07_simulability,
     ch08_outlook,
 )
 
 __all__ = ["EXERCISES", "TASKS", "exercise_tasks"]
 
 _MODULES: tuple[ModuleType, ...] = (ch01_circuits, ch02_gradients, ch03_barren_plateaus,
-                                     ch04_convergence, ch06_mitigation, ch08_outlook)
+                                     ch04_convergence, ch06_mitigation, ch07_simulability,
+                                     ch08_outlook)
 
 EXERCISES: dict[str, tuple[Task, ...]] = {m.EXERCISE: tuple(m.TASKS) for m in _MODULES}
 TASKS: dict[str, Task] = {t.id: t for tasks in EXERCISES.values() for t in tasks}
