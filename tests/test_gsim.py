@@ -219,3 +219,16 @@ def test_bad_states():
         gsim.expectation(circuit, "ZII", theta, state=np.ones((2, 2)))
     with pytest.raises(ValueError, match="zero or non-finite"):
         gsim.expectation(circuit, "ZII", theta, state=np.zeros((3, 2)))
+
+
+def test_encodings_and_shared_parameters():
+    circuit = ansatz.data_reuploading(3, 2, 2)
+    observable = {"ZIZ": 1.0, "IXI": 0.5}
+    thetas = np.random.default_rng(5).uniform(0, 2 * np.pi, (2, circuit.n_params))
+    x = np.array([0.4, -1.1])
+    exact = Cost(circuit, observable, simulator="statevector")
+    lie = Cost(circuit, observable, simulator="lie")
+    v_ref, g_ref = exact.value_and_gradient(thetas, x=x)
+    v, g = lie.value_and_gradient(thetas, x=x)
+    np.testing.assert_allclose(v, v_ref, atol=1e-9)
+    np.testing.assert_allclose(g, g_ref, atol=1e-9)
