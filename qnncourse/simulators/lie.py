@@ -80,7 +80,6 @@ _REAL_ATOL = 1e-12
 _MAX_DIAGONAL_QUBITS = 20
 # Frontier strings bracketed with all generators at once in the closure.
 _PAIR_BLOCK = 2**21
-_LETTERS = {"I": (0, 0), "X": (1, 0), "Y": (1, 1), "Z": (0, 1)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,7 +394,12 @@ class LieProgram:
         self.coefficients = np.zeros(self.dim)
         if len(sx):
             self.coefficients[self._lookup(sx, sz)] = coeffs
-        rotations = [self._rotation(gx[g:g + 1], gz[g:g + 1]) for g in range(len(gx))]
+        rotations, stored = [], 0
+        for g in range(len(gx)):
+            rotations.append(self._rotation(gx[g:g + 1], gz[g:g + 1]))
+            stored += sum(a.nbytes for a in rotations[-1])
+            check_memory(stored, f"the index pairs of {g + 1} generators on a space of "
+                                 f"dimension {self.dim}")
         self.n_generators = len(rotations)
         self.n_operations = len(ops)
         self._columns = np.array(columns, dtype=np.int64)
@@ -539,17 +543,37 @@ class LieProgram:
 
 
 def _program_for(circuit: Circuit, observable: object, max_dim: int) -> LieProgram:
-    return observable if isinstance(observable, LieProgram) else LieProgram(
-        circuit, observable, max_dim=max_dim)
+    if isinstance(observable, LieProgram):
+        if observable.circuit is not circuit:
+            raise ValueError("the LieProgram passed as observable was compiled for another "
+                             "circuit; build one for this circuit")
+        return observable
+    return LieProgram(circuit, observable, max_dim=max_dim)
 
 
 def expectation(circuit: Circuit, observable: object, thetas: np.ndarray,
                 x: np.ndarray | None = None, *, state: object = None,
                 max_dim: int = DEFAULT_MAX_DIM) -> np.ndarray:
-    """:math:`\\mathrm{Tr}(U\\rho U^\\dagger O)` by g-sim for a batch of parameters, shape ``(S,)``.
+    """:math:`\\mathrm{Tr}(U\\rho U^\\dagger O)` by g-sim for a batch of parameters.
 
-    ``state`` is a product state (see :func:`product_state`); ``observable`` may also be a
-    prepared :class:`LieProgram` of this circuit.
+    Parameters
+    ----------
+    circuit : Circuit
+    observable : Pauli label, dict, PauliString, PauliSum, or LieProgram
+        A prepared :class:`LieProgram` of this circuit is reused as it is.
+    thetas : array, shape ``(n_params,)`` or ``(S, n_params)``
+    x : array, optional
+        Inputs of the encoding gates.
+    state : None, str or array
+        Product input state (see :func:`product_state`); ``None`` is :math:`|0\\dots0\\rangle`.
+    max_dim : int
+        Largest invariant space built (see :class:`LieProgram`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(S,)`` (``S = 1`` for a single ``thetas``), computed as :math:`C = \\sum_j o_j
+        r_j + o_I`.
     """
     program = _program_for(circuit, observable, max_dim)
     return program.values(circuit.angles(thetas, x), state)
@@ -558,7 +582,12 @@ def expectation(circuit: Circuit, observable: object, thetas: np.ndarray,
 def adjoint_gradient(circuit: Circuit, observable: object, thetas: np.ndarray,
                      x: np.ndarray | None = None, *, state: object = None,
                      max_dim: int = DEFAULT_MAX_DIM) -> tuple[np.ndarray, np.ndarray]:
-    """Values ``(S,)`` and gradients ``(S, n_params)`` by g-sim and the adjoint method."""
+    """Values ``(S,)`` and gradients ``(S, n_params)`` by g-sim and the adjoint method.
+
+    Arguments as for :func:`expectation`. The derivative by rotation :math:`k` is
+    :math:`\\sum_j o_j s_j r_{j'}` over the basis strings that anticommute with its generator
+    (module docstring); rotations sharing a parameter add up (``Circuit.chain_rule``).
+    """
     program = _program_for(circuit, observable, max_dim)
     values, angle_grads = program.values_and_gradients(circuit.angles(thetas, x), state)
     return values, circuit.chain_rule(angle_grads)
