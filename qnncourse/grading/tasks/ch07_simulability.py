@@ -11,9 +11,9 @@ import numpy as np
 import scipy.linalg
 
 from ...circuit import Circuit
+from ...cost import Cost
 from ...paulis import PauliString
 from ...plateaus import lie_variance
-from ...simulators.lie import LieProgram
 from ..task import Case, Task, compare_arrays, compare_number
 
 __all__ = ["EXERCISE", "TASKS"]
@@ -93,7 +93,7 @@ def _circuit_of(generators: list[str]) -> Circuit:
 
 def _judge_dimension(case: Case, got: Any) -> str | None:
     generators, observable = case.args
-    expected = LieProgram(_circuit_of(generators), observable).dim
+    expected = Cost(_circuit_of(generators), observable, simulator="lie").lie_program.dim
     if isinstance(got, bool) or not isinstance(got, int | float) or got != int(got):
         return f"returned {got!r}, expected a whole number"
     return compare_number(got, expected, atol=0)
