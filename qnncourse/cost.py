@@ -25,7 +25,9 @@ is given; ``"statevector"`` asks for the state vector explicitly. ``simulator="l
 the smallest space of Pauli strings that contains it and that the circuit's generators leave
 invariant, so its cost grows with that dimension instead of :math:`2^n` (a 100-qubit
 free-fermion circuit takes seconds). It needs a Pauli-sum observable, Clifford fixed gates, no
-noise and no shots, and stops with ``ValueError`` when the space exceeds ``max_dim`` strings.
+shots, and noise (if any) made of Pauli channels such as depolarizing or dephasing noise on a
+circuit without fixed gates (a Pauli channel scales each Pauli string, so the space is
+unchanged); it stops with ``ValueError`` when the space exceeds ``max_dim`` strings.
 Evaluations are counted exactly as for the other simulators.
 """
 
@@ -120,13 +122,16 @@ class Cost:
         self.shots = _check_shots(shots)
         self._lie = None
         if simulator == "lie":
-            if self.noise is not None or self.shots is not None:
-                raise ValueError("simulator='lie' computes exact noiseless expectation values: "
-                                 f"got noise={noise!r}, shots={shots!r}; pass neither, or use "
-                                 "simulator='auto'")
+            if self.shots is not None:
+                raise ValueError(f"simulator='lie' computes exact expectation values: got "
+                                 f"shots={shots!r}; pass shots=None, or use simulator='auto'")
+            if self.noise is not None and self.noise.has_readout_error:
+                raise ValueError("simulator='lie' supports Pauli channels but not readout "
+                                 "error; use simulator='auto'")
             self._lie = lie_sim.LieProgram(
                 circuit, observable,
-                max_dim=lie_sim.DEFAULT_MAX_DIM if max_dim is None else max_dim)
+                max_dim=lie_sim.DEFAULT_MAX_DIM if max_dim is None else max_dim,
+                channels=() if self.noise is None else self.noise.channel_steps(circuit))
             self._observable = self._lie.observable
         else:
             if max_dim is not None:
@@ -137,7 +142,7 @@ class Cost:
                                  "given; use simulator='auto' (density matrices)")
             self._observable = as_observable(observable, circuit.n_qubits)
         self._program = None
-        if self.noise is not None:
+        if self.noise is not None and self._lie is None:
             if self.shots is not None:
                 raise ValueError(f"shots={self.shots} with noise is not supported: noisy costs "
                                  "are exact expectation values; pass shots=None")

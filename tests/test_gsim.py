@@ -10,7 +10,7 @@ import qutip
 from qnncourse import ansatz
 from qnncourse.circuit import Circuit
 from qnncourse.cost import Cost
-from qnncourse.noise import Depolarizing
+from qnncourse.noise import AmplitudeDamping, Dephasing, Depolarizing, NoiseModel
 from qnncourse.observables import local_cost
 from qnncourse.paulis import PauliSum
 from qnncourse.plateaus import lie_variance, variance_interval
@@ -183,8 +183,9 @@ def test_identity_observable_and_constant_term():
 
 @pytest.mark.parametrize("kwargs,error,match", [
     (dict(simulator="tensor"), ValueError, "simulator must be one of"),
-    (dict(simulator="lie", noise=Depolarizing(0.01)), ValueError, "exact noiseless"),
-    (dict(simulator="lie", shots=100), ValueError, "exact noiseless"),
+    (dict(simulator="lie", shots=100), ValueError, "computes exact expectation values"),
+    (dict(simulator="lie", noise=AmplitudeDamping(0.1)), ValueError, "only by Pauli channels"),
+    (dict(simulator="lie", noise=Depolarizing(1.0)), ValueError, "erases a Pauli string"),
     (dict(simulator="statevector", max_dim=10), ValueError, "max_dim is an option"),
     (dict(simulator="statevector", noise=Depolarizing(0.01)), ValueError, "pure states"),
     (dict(simulator="lie", max_dim=0), ValueError, "max_dim must be a positive integer"),
@@ -232,3 +233,25 @@ def test_encodings_and_shared_parameters():
     v, g = lie.value_and_gradient(thetas, x=x)
     np.testing.assert_allclose(v, v_ref, atol=1e-9)
     np.testing.assert_allclose(g, g_ref, atol=1e-9)
+
+
+@pytest.mark.parametrize("noise", [Depolarizing(0.03), Dephasing(0.05)],
+                         ids=["depolarizing", "dephasing"])
+def test_pauli_noise_matches_density_simulator(noise):
+    circuit = ising_with_field(4, 2)
+    observable = {"ZZII": 1.0, "IXIY": -0.5, "IIIZ": 0.2}
+    thetas = np.random.default_rng(9).uniform(0, 2 * np.pi, (3, circuit.n_params))
+    v_ref, g_ref = Cost(circuit, observable, noise=noise).value_and_gradient(thetas)
+    v, g = Cost(circuit, observable, noise=noise, simulator="lie").value_and_gradient(thetas)
+    np.testing.assert_allclose(v, v_ref, atol=1e-9)
+    np.testing.assert_allclose(g, g_ref, atol=1e-9)
+    clean = Cost(circuit, observable, simulator="lie")(thetas)
+    assert np.max(np.abs(v - clean)) > 1e-3  # the noise does something
+
+
+def test_noise_refusals():
+    with pytest.raises(ValueError, match="without fixed gates"):
+        Cost(ansatz.hardware_efficient(3, 1), "ZZI", noise=Depolarizing(0.01), simulator="lie")
+    readout = NoiseModel(Depolarizing(0.01), readout=0.02)
+    with pytest.raises(ValueError, match="not readout error"):
+        Cost(free_fermion(3, 1), "ZZI", noise=readout, simulator="lie")

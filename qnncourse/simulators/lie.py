@@ -45,8 +45,12 @@ by the same orthogonal matrix), so a value and all gradients cost about three sw
 Clifford fixed gates map Pauli strings to signed Pauli strings and are supported: with
 :math:`R_P(\theta) F = F R_{F^\dagger P F}(\theta)` they are moved to the observable's end of
 the circuit, where they conjugate :math:`O` and the generators of the rotations after them
-(a sign :math:`F^\dagger P F = -P'` flips the angle). Other fixed gates are refused. Noise is
-not supported.
+(a sign :math:`F^\dagger P F = -P'` flips the angle). Other fixed gates are refused.
+
+Noise by Pauli channels (depolarizing, dephasing: :math:`\mathcal E^\dagger(Q) = \lambda_Q Q`)
+is supported on circuits without fixed gates: a channel multiplies each coordinate by its
+:math:`\lambda_Q`, in both pictures, and the backward sweep divides :math:`r` by it again.
+Other channels (amplitude damping) and readout error are refused.
 
 References
 ----------
@@ -145,6 +149,37 @@ def _keys(x: np.ndarray, z: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Clifford fixed gates as signed permutations of local Pauli words
 # --------------------------------------------------------------------------------------------
+def _local_words(x: np.ndarray, z: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
+    """Index ``sum_i (x_i + 2 z_i) 4^i`` of each string's word on ``qubits``."""
+    local = np.zeros(len(x), dtype=np.int64)
+    for i, q in enumerate(qubits):
+        w, b = divmod(q, 64)
+        xb = (x[:, w] >> np.uint64(b)) & np.uint64(1)
+        zb = (z[:, w] >> np.uint64(b)) & np.uint64(1)
+        local += (xb.astype(np.int64) + 2 * zb.astype(np.int64)) << (2 * i)
+    return local
+
+
+def _pauli_channel_factors(kraus: Sequence[np.ndarray], where: str) -> np.ndarray:
+    """:math:`\\lambda_w` with :math:`\\sum_K K^\\dagger P_w K = \\lambda_w P_w` for the
+    :math:`4^k` local words (indexed as in :func:`_local_words`); ``ValueError`` if the channel
+    is not a Pauli channel (its Pauli transfer matrix is not diagonal)."""
+    k = int(np.log2(kraus[0].shape[0]))
+    letters = "IXZY"
+    out = np.empty(4**k)
+    for w in range(4**k):
+        word = "".join(letters[(w >> (2 * i)) & 3] for i in range(k))
+        p = PauliString(word).to_matrix()
+        image = sum(m.conj().T @ p @ m for m in kraus)
+        out[w] = np.trace(p @ image).real / 2**k
+        if np.abs(image - out[w] * p).max() > 1e-10:
+            raise ValueError(
+                f"simulator='lie' supports noise only by Pauli channels (which scale each Pauli "
+                f"string); the channel {where} maps {word} to a combination of other strings "
+                f"(e.g. amplitude damping); use simulator='auto'")
+    return out
+
+
 @lru_cache(maxsize=256)
 def _clifford_table(matrix_bytes: bytes, k: int, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Images :math:`F^\\dagger W F = \\sigma W'` of the :math:`4^k` local words.
@@ -181,12 +216,7 @@ class _CliffordMap:
 
     def apply(self, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Images ``(x', z')`` and signs of the strings ``(x, z)``."""
-        local = np.zeros(len(x), dtype=np.int64)
-        for i, q in enumerate(self.qubits):
-            w, b = divmod(q, 64)
-            xb = (x[:, w] >> np.uint64(b)) & np.uint64(1)
-            zb = (z[:, w] >> np.uint64(b)) & np.uint64(1)
-            local += (xb.astype(np.int64) + 2 * zb.astype(np.int64)) << (2 * i)
+        local = _local_words(x, z, self.qubits)
         new = self.image[local]
         x2, z2 = x.copy(), z.copy()
         for i, q in enumerate(self.qubits):
@@ -315,6 +345,9 @@ class LieProgram:
     observable : Pauli label, dict, PauliString, PauliSum, or a diagonal Qobj/Observable
     max_dim : int
         Stop with ``ValueError`` as soon as the space exceeds this many strings.
+    channels : sequence of ChannelStep, optional
+        Pauli channels (``after``, ``qubits``, ``kraus``), as
+        :meth:`qnncourse.noise.NoiseModel.channel_steps` returns them.
 
     Attributes
     ----------
@@ -338,7 +371,7 @@ class LieProgram:
     """
 
     def __init__(self, circuit: Circuit, observable: object, *,
-                 max_dim: int = DEFAULT_MAX_DIM) -> None:
+                 max_dim: int = DEFAULT_MAX_DIM, channels: Sequence = ()) -> None:
         if not isinstance(circuit, Circuit):
             raise TypeError(f"circuit must be a qnncourse Circuit, got {type(circuit).__name__}")
         self.max_dim = check_count("max_dim", max_dim)
@@ -405,8 +438,30 @@ class LieProgram:
         self._columns = np.array(columns, dtype=np.int64)
         self._signs = rsign
         self._steps = [rotations[g] for g in np.ravel(inverse)]
+        self._noise = self._noise_steps(channels, maps)
 
     # -- construction --------------------------------------------------------------------
+    def _noise_steps(self, channels: Sequence, maps: list) -> list[list[tuple]]:
+        """Per number ``j`` of rotations done, the Pauli channels applied then: ``(rows,
+        factors)`` with :math:`Q_{rows} \\mapsto \\lambda\\,Q_{rows}` (both pictures)."""
+        out: list[list[tuple]] = [[] for _ in range(len(self._steps) + 1)]
+        if len(channels) and maps:
+            raise ValueError("simulator='lie' with noise needs a circuit without fixed gates "
+                             "(the Clifford gates are moved past the channels otherwise); use "
+                             "simulator='auto'")
+        for step in channels:
+            where = f"on qubits {tuple(step.qubits)} after operation {step.after}"
+            lam = _pauli_channel_factors(step.kraus, where)
+            if np.min(np.abs(lam)) < 1e-6:
+                raise ValueError(f"the channel {where} erases a Pauli string completely "
+                                 f"(factor {np.min(np.abs(lam)):.3g}); the adjoint gradient "
+                                 "cannot undo it: use simulator='auto'")
+            factor = lam[_local_words(self._x, self._z, tuple(step.qubits))]
+            rows = np.flatnonzero(factor != 1.0)
+            done = int(np.searchsorted(self._columns, step.after, side="right"))
+            out[done].append((rows, factor[rows][:, None]))
+        return out
+
     def _closure(self, sx, sz, gx, gz) -> tuple[np.ndarray, np.ndarray]:
         """Breadth-first closure, one level at a time and vectorised; stops as soon as more
         than ``max_dim`` strings are found."""
@@ -507,9 +562,13 @@ class LieProgram:
 
     def _forward(self, r: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
         """Schrödinger sweep on ``r`` ``(dim, S)``: :math:`r \\mapsto M_k r` for every gate."""
+        for rows, factor in self._noise[0]:
+            r[rows] *= factor
         for k, (idx, swapped, s2) in enumerate(self._steps):
             # r_J <- c r_J + s sin r_K,  r_K <- c r_K - s sin r_J
             r[idx] = cos[k] * r[idx] - (s2 * sin[k]) * r[swapped]
+            for rows, factor in self._noise[k + 1]:
+                r[rows] *= factor
         return r
 
     def values(self, angles: np.ndarray, state: object = None) -> np.ndarray:
@@ -532,6 +591,10 @@ class LieProgram:
         cos2, sin2 = np.concatenate([cos, cos], axis=1), np.concatenate([sin, sin], axis=1)
         grads = np.zeros((len(self._steps), n_rows))
         for k in range(len(self._steps) - 1, -1, -1):
+            # A Pauli channel: o <- lambda o (Heisenberg), r <- r / lambda (undone).
+            for rows, factor in reversed(self._noise[k + 1]):
+                both[rows, :n_rows] *= factor
+                both[rows, n_rows:] /= factor
             idx, swapped, s2 = self._steps[k]
             g, gs = both[idx], both[swapped]
             # dC/da = sum over pairs s (o_J r_K - o_K r_J) = -sum over rows s2 o (swapped r)
