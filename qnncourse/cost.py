@@ -16,6 +16,19 @@ finite differences, two per SPSA gradient. Adjoint differentiation exists only i
 it is counted as what hardware would pay for the same exact gradient (parameter-shift: two
 per rotation). With ``shots=N`` every evaluation is estimated from ``N`` measurements, and
 ``shots_used`` counts those (``N`` per evaluation).
+
+Simulators
+----------
+``simulator="auto"`` (the default) simulates state vectors, or density matrices when ``noise``
+is given; ``"statevector"`` asks for the state vector explicitly. ``simulator="lie"`` uses g-sim
+(:mod:`qnncourse.simulators.lie`): the observable is evolved in the Heisenberg picture inside
+the smallest space of Pauli strings that contains it and that the circuit's generators leave
+invariant, so its cost grows with that dimension instead of :math:`2^n` (a 100-qubit
+free-fermion circuit takes seconds). It needs a Pauli-sum observable, Clifford fixed gates, no
+shots, and noise (if any) made of Pauli channels such as depolarizing or dephasing noise on a
+circuit without fixed gates (a Pauli channel scales each Pauli string, so the space is
+unchanged); it stops with ``ValueError`` when the space exceeds ``max_dim`` strings.
+Evaluations are counted exactly as for the other simulators.
 """
 
 from __future__ import annotations
@@ -30,7 +43,9 @@ from qnncourse._validation import as_rng
 from qnncourse.circuit import Circuit
 from qnncourse.noise import Channel, NoiseModel, as_noise_model
 from qnncourse.observables import Observable, as_observable
+from qnncourse.paulis import PauliSum
 from qnncourse.simulators import density
+from qnncourse.simulators import lie as lie_sim
 from qnncourse.simulators.statevector import (
     expectation_from_angles,
     shot_estimates_from_angles,
@@ -39,6 +54,7 @@ from qnncourse.simulators.statevector import (
 __all__ = ["Cost", "Loss"]
 
 _LOSSES = ("mse", "cross-entropy")
+_SIMULATORS = ("auto", "statevector", "lie")
 # Probabilities are clipped this far from 0 and 1 so the cross-entropy stays finite.
 _EPS = 1e-12
 
@@ -71,6 +87,13 @@ class Cost:
         instead of computing it exactly.
     rng : numpy.random.Generator or int, optional
         Source of shot noise and SPSA perturbations.
+    simulator : {"auto", "statevector", "lie"}
+        ``"auto"``: state vectors, density matrices with noise. ``"lie"``: g-sim in the
+        observable's invariant Pauli space (see the module docstring); ``observable`` must be
+        Pauli strings, or diagonal on at most 20 qubits.
+    max_dim : int, optional
+        Largest invariant space ``simulator="lie"`` builds before refusing (default
+        :data:`qnncourse.simulators.lie.DEFAULT_MAX_DIM`).
 
     Examples
     --------
@@ -87,15 +110,39 @@ class Cost:
 
     def __init__(self, circuit: Circuit, observable: Any, *,
                  noise: Channel | NoiseModel | None = None, shots: int | None = None,
-                 rng: np.random.Generator | int | None = None) -> None:
+                 rng: np.random.Generator | int | None = None, simulator: str = "auto",
+                 max_dim: int | None = None) -> None:
         if not isinstance(circuit, Circuit):
             raise TypeError(f"circuit must be a qnncourse Circuit, got {type(circuit).__name__}")
+        if simulator not in _SIMULATORS:
+            raise ValueError(f"simulator must be one of {_SIMULATORS}, got {simulator!r}")
         self._circuit = circuit
-        self._observable = as_observable(observable, circuit.n_qubits)
+        self.simulator = simulator
         self.noise = as_noise_model(noise)
         self.shots = _check_shots(shots)
+        self._lie = None
+        if simulator == "lie":
+            if self.shots is not None:
+                raise ValueError(f"simulator='lie' computes exact expectation values: got "
+                                 f"shots={shots!r}; pass shots=None, or use simulator='auto'")
+            if self.noise is not None and self.noise.has_readout_error:
+                raise ValueError("simulator='lie' supports Pauli channels but not readout "
+                                 "error; use simulator='auto'")
+            self._lie = lie_sim.LieProgram(
+                circuit, observable,
+                max_dim=lie_sim.DEFAULT_MAX_DIM if max_dim is None else max_dim,
+                channels=() if self.noise is None else self.noise.channel_steps(circuit))
+            self._observable = self._lie.observable
+        else:
+            if max_dim is not None:
+                raise ValueError(f"max_dim is an option of simulator='lie', got simulator="
+                                 f"{simulator!r}")
+            if simulator == "statevector" and self.noise is not None:
+                raise ValueError("simulator='statevector' simulates pure states, but noise was "
+                                 "given; use simulator='auto' (density matrices)")
+            self._observable = as_observable(observable, circuit.n_qubits)
         self._program = None
-        if self.noise is not None:
+        if self.noise is not None and self._lie is None:
             if self.shots is not None:
                 raise ValueError(f"shots={self.shots} with noise is not supported: noisy costs "
                                  "are exact expectation values; pass shots=None")
@@ -112,8 +159,9 @@ class Cost:
         return self._circuit
 
     @property
-    def observable(self) -> Observable:
-        """The prepared :class:`~qnncourse.observables.Observable`."""
+    def observable(self) -> Observable | PauliSum:
+        """The prepared :class:`~qnncourse.observables.Observable` (a
+        :class:`~qnncourse.paulis.PauliSum` with ``simulator="lie"``)."""
         return self._observable
 
     @property
@@ -135,6 +183,12 @@ class Cost:
             raise ValueError(f"n_executions must be a non-negative int, got {n_executions!r}")
         self.evaluations += int(n_executions)
 
+    @property
+    def lie_program(self) -> lie_sim.LieProgram | None:
+        """The compiled g-sim program with ``simulator="lie"`` (its ``dim`` is the dimension of
+        the observable's invariant space), else ``None``."""
+        return self._lie
+
     def reset_evaluations(self) -> None:
         """Set ``evaluations`` and ``shots_used`` back to 0."""
         self.evaluations = 0
@@ -142,7 +196,9 @@ class Cost:
 
     def with_circuit(self, circuit: Circuit) -> Cost:
         """The same observable, noise, shots and generator on another circuit (fresh counts)."""
-        return Cost(circuit, self._observable, noise=self.noise, shots=self.shots, rng=self.rng)
+        max_dim = self._lie.max_dim if self._lie is not None else None
+        return Cost(circuit, self._observable, noise=self.noise, shots=self.shots, rng=self.rng,
+                    simulator=self.simulator, max_dim=max_dim)
 
     def state(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
         """The output state for one ``theta``: a ket, or a density matrix when noisy."""
@@ -193,6 +249,8 @@ class Cost:
     def _values(self, angles: np.ndarray) -> np.ndarray:
         """Expectation per row of ``angles`` (exact or from shots); counts evaluations."""
         self.evaluations += len(angles)
+        if self._lie is not None:
+            return self._lie.values(angles)
         if self._program is not None:
             return density.expectation(self._program, self._noisy_observable, angles)
         if self.shots is None:
@@ -203,6 +261,9 @@ class Cost:
 
     def _values_and_gradients(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact values ``(R,)`` and parameter gradients ``(R, n_params)`` per row (adjoint)."""
+        if self._lie is not None:
+            values, angle_grads = self._lie.values_and_gradients(angles)
+            return values, self._circuit.chain_rule(angle_grads)
         if self._program is not None:
             values, angle_grads = density.adjoint_gradient(self._program,
                                                            self._noisy_observable, angles)

@@ -16,6 +16,7 @@ from . import (
     ch04_convergence,
     ch05_convergence_theory,
     ch06_mitigation,
+    ch07_simulability,
     ch08_outlook,
 )
 
@@ -23,7 +24,7 @@ __all__ = ["EXERCISES", "TASKS", "exercise_tasks"]
 
 _MODULES: tuple[ModuleType, ...] = (ch01_circuits, ch02_gradients, ch03_barren_plateaus,
                                      ch04_convergence, ch05_convergence_theory,
-                                     ch06_mitigation, ch08_outlook)
+                                     ch06_mitigation, ch07_simulability, ch08_outlook)
 
 EXERCISES: dict[str, tuple[Task, ...]] = {m.EXERCISE: tuple(m.TASKS) for m in _MODULES}
 TASKS: dict[str, Task] = {t.id: t for tasks in EXERCISES.values() for t in tasks}
