@@ -41,6 +41,7 @@ import qutip
 from qnncourse import gradients
 from qnncourse._validation import as_rng
 from qnncourse.circuit import Circuit
+from qnncourse.measurement import as_measurement
 from qnncourse.noise import Channel, NoiseModel, as_noise_model
 from qnncourse.observables import Observable, as_observable
 from qnncourse.paulis import PauliSum
@@ -48,6 +49,7 @@ from qnncourse.simulators import density
 from qnncourse.simulators import lie as lie_sim
 from qnncourse.simulators.statevector import (
     expectation_from_angles,
+    run_angles,
     shot_estimates_from_angles,
 )
 
@@ -85,6 +87,10 @@ class Cost:
     shots : int, optional
         Estimate every value from this many measurements in the observable's eigenbasis
         instead of computing it exactly.
+    measurement : {"eigenbasis", "qwc"}
+        How shots measure the observable: in its own eigenbasis (one circuit per value), or,
+        for a Pauli sum, group by group in qubit-wise commuting groups (``shots`` per group,
+        one circuit per group; see :mod:`qnncourse.measurement`).
     rng : numpy.random.Generator or int, optional
         Source of shot noise and SPSA perturbations.
     simulator : {"auto", "statevector", "lie"}
@@ -110,7 +116,8 @@ class Cost:
 
     def __init__(self, circuit: Circuit, observable: Any, *,
                  noise: Channel | NoiseModel | None = None, shots: int | None = None,
-                 rng: np.random.Generator | int | None = None, simulator: str = "auto",
+                 rng: np.random.Generator | int | None = None,
+                 measurement: str = "eigenbasis", simulator: str = "auto",
                  max_dim: int | None = None) -> None:
         if not isinstance(circuit, Circuit):
             raise TypeError(f"circuit must be a qnncourse Circuit, got {type(circuit).__name__}")
@@ -141,6 +148,8 @@ class Cost:
                 raise ValueError("simulator='statevector' simulates pure states, but noise was "
                                  "given; use simulator='auto' (density matrices)")
             self._observable = as_observable(observable, circuit.n_qubits)
+        self.measurement = measurement
+        self._grouped = as_measurement(measurement, observable, circuit.n_qubits)
         self._program = None
         if self.noise is not None and self._lie is None:
             if self.shots is not None:
@@ -197,8 +206,9 @@ class Cost:
     def with_circuit(self, circuit: Circuit) -> Cost:
         """The same observable, noise, shots and generator on another circuit (fresh counts)."""
         max_dim = self._lie.max_dim if self._lie is not None else None
-        return Cost(circuit, self._observable, noise=self.noise, shots=self.shots, rng=self.rng,
-                    simulator=self.simulator, max_dim=max_dim)
+        return Cost(circuit, self._observable if self._grouped is None else self._grouped.source,
+                    noise=self.noise, shots=self.shots, rng=self.rng,
+                    measurement=self.measurement, simulator=self.simulator, max_dim=max_dim)
 
     def state(self, theta: np.ndarray, x: np.ndarray | None = None) -> qutip.Qobj:
         """The output state for one ``theta``: a ket, or a density matrix when noisy."""
@@ -255,6 +265,11 @@ class Cost:
             return density.expectation(self._program, self._noisy_observable, angles)
         if self.shots is None:
             return expectation_from_angles(self._circuit, self._observable, angles)
+        if self._grouped is not None:  # one circuit per group, `shots` each
+            self.evaluations += len(angles) * (self._grouped.n_groups - 1)
+            self.shots_used += len(angles) * self.shots * self._grouped.n_groups
+            return self._grouped.estimate(run_angles(self._circuit, angles).reshape(
+                len(angles), -1), self.shots, self.rng)
         self.shots_used += len(angles) * self.shots
         return shot_estimates_from_angles(self._circuit, self._observable, angles, self.shots,
                                           self.rng)
