@@ -206,6 +206,13 @@ def log_scale(ax: Axes) -> None:
 
     Fewer minor ticks (two per decade instead of eight) and no math-text labels: the two
     costs that dominate drawing a log axis.
+
+    >>> ax = Figure().subplots()
+    >>> log_scale(ax)
+    >>> ax.set_ylim(1e-4, 1e-1)
+    (0.0001, 0.1)
+    >>> ax.yaxis.get_major_formatter()(1e-3), ax.yaxis.get_major_formatter()(1.0)
+    ('10⁻³', '10⁰')
     """
     ax.set_yscale("log")
     ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))

@@ -70,10 +70,10 @@ def _draw_noise(fig: Figure, v: NoiseView) -> None:
     ax.set_title(f"{v.channel}, rate {v.rate:g}, {v.qubits} qubits", fontsize=TITLE_PT)
     ax2.plot(d.depths, d.suppression[0], "s", color="C1", label="noisy / noiseless")
     ax2.plot(d.depths, d.suppression[0][0] * d.decay[0] ** (d.depths - d.depths[0]), "-",
-             color="C1", label=f"fit r^L, r = {d.decay[0]:.3f}")
+             color="C1", label=f"fit $r^L$, r = {d.decay[0]:.3f}")
     if np.isfinite(d.wang_q[0]):
         ax2.plot(d.depths, d.wang_q[0] ** d.depths, "--", color="C3",
-                 label=f"q^L, q = {d.wang_q[0]:.3f}")
+                 label=f"$q^L$, q = {d.wang_q[0]:.3f}")
     ax2.set_yscale("log")
     for axis in (ax2.yaxis.set_major_formatter, ax2.yaxis.set_minor_formatter):
         axis(FormatStrFormatter("%.2g"))
