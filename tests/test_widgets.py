@@ -6,6 +6,8 @@ qubits generate so(2n), of dimension n(2n - 1) (they are quadratic in Majorana o
 adding Z_i makes the chain fully controllable, su(2^n), of dimension 4^n - 1.
 """
 
+import base64
+import io
 import json
 import math
 import re
@@ -14,6 +16,7 @@ import threading
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from PIL import Image
 
 from qnncourse import ansatz, lie, noise, observables, optim, plateaus, widgets
 from qnncourse.cost import Cost
@@ -350,3 +353,30 @@ def test_dla_explorer_caps_a_slow_family_and_says_so(monkeypatch):
     data = widgets.dla_explorer(qubits=(2, 5)).wait()
     assert list(data.n_qubits) == [2, 3] and data.capped_at == 3
     assert "computed up to n = 3 only" in widgets.dla._dla_readout(data)
+
+
+def test_labels_and_readouts_use_subscripts_not_underscores():
+    landscape = widgets.EXPLORERS["landscape"]
+    assert landscape.control("theta").label == "θᵢ"
+    data = widgets.landscape_explorer(param=11).wait()
+    text = landscape.readout(data)
+    assert "θ₁₁ = " in text and "_" not in text
+    dla = widgets.EXPLORERS["dla"]
+    family = dla.control("family")
+    assert family.label_of(TFIM) == "transverse-field Ising: Xᵢ, ZᵢZᵢ₊₁"
+    assert all("_" not in label for label, _ in family.options)
+    variance = widgets.dla._dla_variance_data(TFIM, qubits=(2, 2))
+    assert dla.readout(variance).startswith("O = X₀, ρ = |0…0⟩")
+    for explorer in widgets.EXPLORERS.values():
+        assert all("_" not in c.label for c in explorer.controls)
+
+
+def test_static_frames_are_rendered_at_twice_their_displayed_size():
+    page = widgets.static_explorer("race", dpi=80, budget=200, scale=[0.5, 1.0]).data
+    spec = widgets.EXPLORERS["race"]
+    width, height = (round(inches * 80) for inches in spec.figsize)
+    assert f'width="{width}" height="{height}"' in page
+    pngs = re.findall(r'"png": "([^"]+)"', page)
+    assert len(pngs) == 2
+    for png in pngs:
+        assert Image.open(io.BytesIO(base64.b64decode(png))).size == (2 * width, 2 * height)

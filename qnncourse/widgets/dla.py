@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +13,16 @@ from matplotlib.figure import Figure
 
 from qnncourse import ansatz, lie, plateaus
 from qnncourse.widgets.framework import (
+    LEGEND_PT,
+    TITLE_PT,
     Control,
     Explorer,
     ExplorerSpec,
     Progress,
     int_options,
+    log_scale,
     no_progress,
+    subscript,
 )
 
 __all__ = ["SPEC", "dla_explorer"]
@@ -36,6 +41,13 @@ _DLA_FAMILIES = {
                                                     strict=True)],
     "hardware-efficient circuit, 2 layers": lambda n: ansatz.hardware_efficient(n, 2),
 }
+
+
+
+
+def _plain(text: str) -> str:
+    """``X_iX_i+1`` and ``X_0`` as the reader should see them in plain text: XᵢXᵢ₊₁, X₀."""
+    return re.sub(r"_(i\+1|i|\d+)", lambda m: subscript(m.group(1)), text)
 
 
 # The exact closure of sums of Pauli strings is slow beyond this (Heisenberg, n = 7: ~35 s).
@@ -139,12 +151,12 @@ def _draw_dla(fig: Figure, d: DlaData | DlaVarianceData) -> None:
     ax.plot(n, 4.0**n - 1, "--", color="0.5", label=r"$4^n-1$: $\mathfrak{su}(2^n)$")
     ax.plot(n, n * (2 * n - 1), ":", color="0.3", label=r"$n(2n-1)$: $\mathfrak{so}(2n)$")
     ax.plot(n, d.dims, "o-", color="C0", label=r"$\dim\mathfrak{g}$")
-    ax.set_yscale("log")
+    log_scale(ax)
     ax.set_xticks(n)
     ax.set_xlabel("qubits n")
     ax.set_ylabel("DLA dimension")
-    ax.set_title(d.family, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(_plain(d.family), fontsize=TITLE_PT)
+    ax.legend(fontsize=LEGEND_PT)
 
 
 def _draw_dla_variance(fig: Figure, d: DlaVarianceData) -> None:
@@ -155,12 +167,12 @@ def _draw_dla_variance(fig: Figure, d: DlaVarianceData) -> None:
             r"\dim\mathfrak{g}_\alpha$")
     ax.errorbar(n, d.measured, yerr=np.abs(d.ci - d.measured[:, None]).T, fmt="o", color="C0",
                 capsize=3, label=f"measured, depth {d.depth}, {d.n_samples} draws (95%)")
-    ax.set_yscale("log")
+    log_scale(ax)
     ax.set_xticks(n)
     ax.set_xlabel("qubits n")
     ax.set_ylabel(rf"Var$[\langle {d.observable}\rangle]$, $\rho=|0\ldots0\rangle$")
-    ax.set_title(d.family, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(_plain(d.family), fontsize=TITLE_PT)
+    ax.legend(fontsize=LEGEND_PT)
 
 
 def _dla_readout(d: DlaData | DlaVarianceData) -> str:
@@ -182,7 +194,7 @@ def _dla_readout(d: DlaData | DlaVarianceData) -> str:
 
 
 def _dla_variance_readout(d: DlaVarianceData) -> str:
-    lines = [f"O = {d.observable}, rho = |0...0>, {d.n_samples} circuits of depth {d.depth}:"]
+    lines = [f"O = {_plain(d.observable)}, ρ = |0…0⟩, {d.n_samples} circuits of depth {d.depth}:"]
     for n, g, p, m, (lo, hi) in zip(d.n_qubits, d.dims, d.predicted, d.measured, d.ci,
                                     strict=True):
         verdict = "covers" if lo <= p <= hi else "misses"
@@ -202,7 +214,7 @@ SPEC = ExplorerSpec(
     name="dla",
     title="Dynamical Lie algebra dimension against qubits",
     controls=(
-        Control("family", "generators", tuple((k, k) for k in _DLA_FAMILIES),
+        Control("family", "generators", tuple((_plain(k), k) for k in _DLA_FAMILIES),
                 "transverse-field Ising: X_i, Z_iZ_i+1"),
         Control("qubits", "qubits", int_options(range(2, 8)), (2, 5), kind="range"),
         Control("view", "view", (("DLA dimension", "dimension"),

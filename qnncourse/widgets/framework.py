@@ -9,9 +9,11 @@ kernel-free book. The explorers themselves are one module each in this package.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -20,23 +22,38 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator
+
+from qnncourse import observables
 
 __all__ = [
+    "LEGEND_PT",
+    "TITLE_PT",
     "Control",
     "Explorer",
     "ExplorerSpec",
+    "FrameRenderer",
     "Progress",
     "Superseded",
     "check_dpi",
+    "cost_observable",
     "int_options",
+    "log_scale",
     "no_progress",
     "pi_label",
     "render_png",
+    "subscript",
 ]
 
 Progress = Callable[[int, int], None]
+
+# Text sizes in points. A frame is shown at ``dpi`` CSS pixels per inch (96 in the book, 90
+# live), so 9 pt is 11-12 px: no smaller than the book's footnotes (tick labels are 10 pt).
+LEGEND_PT = 9
+TITLE_PT = 10
 
 # Rendered frames a live explorer keeps (about 30 kB each).
 _MAX_LIVE_FRAMES = 64
@@ -134,17 +151,73 @@ def no_progress(done: int, total: int) -> None:
     return None
 
 
+class FrameRenderer:
+    """Draws one explorer's frames into a single reused Figure (no pyplot: thread-safe).
+
+    Reusing the Figure keeps its Agg renderer, and with it matplotlib's per-renderer caches of
+    text extents and parsed math labels: every frame after the first skips that work. One
+    renderer per thread (the live explorer has one worker; the static exporter is serial).
+    """
+
+    def __init__(self, spec: ExplorerSpec, dpi: int) -> None:
+        self.spec = spec
+        self.dpi = dpi
+        self.figure = Figure(figsize=spec.figsize, dpi=dpi)
+        FigureCanvasAgg(self.figure)
+
+    def render(self, data: Any, *, compress_level: int = 6) -> bytes:
+        """``spec.draw(figure, data)`` as PNG bytes (``compress_level`` 0-9 of zlib)."""
+        fig = self.figure
+        fig.clear()
+        # Fixed margins (a draw function may adjust them): a layout engine would draw the
+        # figure twice, doubling the latency.
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9, wspace=0.3)
+        self.spec.draw(fig, data)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=self.dpi,
+                    pil_kwargs={"compress_level": compress_level})
+        return buffer.getvalue()
+
+
 def render_png(spec: ExplorerSpec, data: Any, dpi: int) -> bytes:
-    """Render ``data`` with ``spec.draw`` to PNG bytes (no pyplot: safe off the main thread)."""
-    # Fixed margins (a draw function may adjust them): a layout engine would draw the figure
-    # twice, doubling the latency.
-    fig = Figure(figsize=spec.figsize, dpi=dpi)
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9, wspace=0.3)
-    FigureCanvasAgg(fig)
-    spec.draw(fig, data)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    """Render ``data`` with ``spec.draw`` to PNG bytes (a fresh :class:`FrameRenderer`)."""
+    return FrameRenderer(spec, dpi).render(data)
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class _UnicodeLogFormatter(LogFormatterSciNotation):
+    """Log-axis labels such as 10⁻³ and 2×10⁻³ in plain Unicode: matplotlib's default writes
+    them as math text, whose parsing was a third of a frame's drawing time."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        label = super().__call__(x, pos)
+        match = re.fullmatch(r"\$\\mathdefault\{(?:(.*?)\\times)?(\d+)\^\{(-?\d+)\}\}\$",
+                             label)
+        if match is None:
+            return label.replace("$\\mathdefault{", "").replace("}$", "")
+        factor, base, exponent = match.groups()
+        return (f"{factor}×" if factor else "") + base + exponent.translate(_SUPERSCRIPTS)
+
+
+def log_scale(ax: Axes) -> None:
+    """Put ``ax``'s y axis on a log scale with minor ticks at 2 and 5 and Unicode labels.
+
+    Fewer minor ticks (two per decade instead of eight) and no math-text labels: the two
+    costs that dominate drawing a log axis.
+
+    >>> ax = Figure().subplots()
+    >>> log_scale(ax)
+    >>> ax.set_ylim(1e-4, 1e-1)
+    (0.0001, 0.1)
+    >>> ax.yaxis.get_major_formatter()(1e-3), ax.yaxis.get_major_formatter()(1.0)
+    ('10⁻³', '10⁰')
+    """
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    ax.yaxis.set_major_formatter(_UnicodeLogFormatter())
+    ax.yaxis.set_minor_formatter(_UnicodeLogFormatter(labelOnlyBase=False))
 
 
 def check_dpi(dpi: Any) -> None:
@@ -161,6 +234,40 @@ def pi_label(k: int, d: int) -> str:
     sign = "−" if k < 0 else ""
     num = "" if abs(k) == 1 else str(abs(k))
     return f"{sign}{num}π" + ("" if d == 1 else f"/{d}")
+
+
+_SUBSCRIPTS = str.maketrans("0123456789+-ij", "₀₁₂₃₄₅₆₇₈₉₊₋ᵢⱼ")
+
+
+def subscript(index: int | str) -> str:
+    """``index`` in Unicode subscript characters, for labels: ``"θ" + subscript(12)`` is θ₁₂.
+
+    Plain-text labels (widget descriptions, readouts, option names) cannot render math, and
+    ``θ_12`` reads as code; digits, ``+``, ``-``, ``i`` and ``j`` have subscript forms.
+
+    >>> "θ" + subscript(3), "Z" + subscript("i") + "Z" + subscript("i+1")
+    ('θ₃', 'ZᵢZᵢ₊₁')
+    """
+    text = str(index)
+    if not set(text) <= set("0123456789+-ij"):
+        raise ValueError(f"index must use only digits, +, -, i and j, got {index!r}")
+    return text.translate(_SUBSCRIPTS)
+
+
+@functools.lru_cache(maxsize=32)
+def cost_observable(kind: str, n_qubits: int) -> observables.Observable:
+    """The prepared local or global cost observable on ``n_qubits``, built once per process.
+
+    Building and checking it (Hermiticity, diagonality) costs as much as a small scan point;
+    :class:`~qnncourse.cost.Cost` takes a prepared one as it is, so explorers share these.
+
+    >>> cost_observable("global", 3) is cost_observable("global", 3)
+    True
+    """
+    builders = {"local": observables.local_cost, "global": observables.global_cost}
+    if kind not in builders:
+        raise ValueError(f"kind must be 'local' or 'global', got {kind!r}")
+    return observables.as_observable(builders[kind](n_qubits), n_qubits)
 
 
 def int_options(values: Sequence[int]) -> tuple[tuple[str, int], ...]:
@@ -217,6 +324,7 @@ class Explorer(ipywidgets.VBox):
         # Rendered frames by control values: going back to a setting costs no drawing at all.
         self._frames: OrderedDict[tuple, tuple[Any, bytes, str]] = OrderedDict()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"qnn-{spec.name}")
+        self._renderer = FrameRenderer(spec, dpi)  # used by the worker thread only
         super().__init__([
             ipywidgets.HTML(f"<b>{html.escape(spec.title)}</b>"),
             ipywidgets.HBox(list(self.controls.values()),
@@ -269,7 +377,8 @@ class Explorer(ipywidgets.VBox):
                 self._frames.move_to_end(key)
             else:
                 data = self.spec.compute(progress, **values)
-                self._frames[key] = (data, render_png(self.spec, data, self.dpi),
+                # zlib level 1: the PNG goes to the local front end, size hardly matters
+                self._frames[key] = (data, self._renderer.render(data, compress_level=1),
                                      self.spec.readout(data))
                 if len(self._frames) > _MAX_LIVE_FRAMES:
                     self._frames.popitem(last=False)

@@ -10,15 +10,19 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from qnncourse import ansatz, observables
+from qnncourse import ansatz
 from qnncourse.cost import Cost
 from qnncourse.ensemble import random_parameters
 from qnncourse.widgets.framework import (
+    LEGEND_PT,
+    TITLE_PT,
     Control,
     Explorer,
     ExplorerSpec,
+    cost_observable,
     int_options,
     pi_label,
+    subscript,
 )
 
 __all__ = ["SPEC", "landscape_explorer"]
@@ -74,9 +78,8 @@ def _landscape_cost(circuit: str, cost: str) -> tuple[Cost, np.ndarray]:
     """The cost and the point ``theta0`` (seeded) that the landscape is cut through."""
     c = _LANDSCAPE_CIRCUITS[circuit]()
     n = c.n_qubits
-    observable = observables.local_cost(n) if cost == "local" else observables.global_cost(n)
     theta0 = random_parameters(c.n_params, 1, rng=2024)[0]  # the shared ensemble
-    return Cost(c, observable), theta0
+    return Cost(c, cost_observable(cost, n)), theta0
 
 
 @functools.lru_cache(maxsize=128)
@@ -128,8 +131,8 @@ def _draw_landscape(fig: Figure, d: LandscapeData) -> None:
     ax.set_xlim(-math.pi, math.pi)
     ax.set_xticks([-math.pi, -math.pi / 2, 0, math.pi / 2, math.pi],
                   ["−π", "−π/2", "0", "π/2", "π"])
-    ax.legend(fontsize=7, loc="best")
-    ax.set_title(f"{d.circuit}, {d.cost} cost", fontsize=9)
+    ax.legend(fontsize=LEGEND_PT, loc="best")
+    ax.set_title(f"{d.circuit}, {d.cost} cost", fontsize=TITLE_PT)
     if d.grid is not None:
         fig.subplots_adjust(right=0.9)
         ys, values = d.grid
@@ -140,14 +143,14 @@ def _draw_landscape(fig: Figure, d: LandscapeData) -> None:
         ax2.plot([d.x], [d.theta0[d.param2]], "o", color="w", markeredgecolor="k")
         ax2.set_xlabel(rf"$\theta_{{{d.param}}}$")
         ax2.set_ylabel(rf"$\theta_{{{d.param2}}}$")
-        ax2.set_title("the cost in a plane of two parameters", fontsize=9)
+        ax2.set_title("the cost in a plane of two parameters", fontsize=TITLE_PT)
 
 
 def _landscape_readout(d: LandscapeData) -> str:
-    i = d.param
+    theta = "θ" + subscript(d.param)
     return (
-        f"C at θ_{i} = {d.x:+.3f}: {d.value:.4f}\n"
-        f"parameter shift: [C(θ_{i} + π/2) − C(θ_{i} − π/2)] / 2 = "
+        f"C at {theta} = {d.x:+.3f}: {d.value:.4f}\n"
+        f"parameter shift: [C({theta} + π/2) − C({theta} − π/2)] / 2 = "
         f"({d.shift_values[0]:.4f} − {d.shift_values[1]:.4f}) / 2 = {d.shift_derivative:+.6f}\n"
         f"library parameter-shift gradient: {d.library_shift:+.6f}   "
         f"exact (adjoint) derivative: {d.exact:+.6f}   "
@@ -165,7 +168,7 @@ SPEC = ExplorerSpec(
         Control("param", "parameter i", int_options(range(_N_LANDSCAPE_PARAMS)), 0),
         Control("param2", "second parameter j",
                 (("none", None),) + int_options(range(_N_LANDSCAPE_PARAMS)), None),
-        Control("theta", "θ_i", _THETA_STEPS, math.pi / 4, kind="slider"),
+        Control("theta", "θ" + subscript("i"), _THETA_STEPS, math.pi / 4, kind="slider"),
     ),
     compute=lambda progress, **v: _landscape_data(**v),
     draw=_draw_landscape,

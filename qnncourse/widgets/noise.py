@@ -10,12 +10,16 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 
-from qnncourse import ansatz, noise, observables
+from qnncourse import ansatz, noise
 from qnncourse.widgets.framework import (
+    LEGEND_PT,
+    TITLE_PT,
     Control,
     Explorer,
     ExplorerSpec,
+    cost_observable,
     int_options,
+    log_scale,
 )
 
 __all__ = ["SPEC", "noise_explorer"]
@@ -34,7 +38,7 @@ def _noise_data(channel: str = "depolarizing", rate: float = 0.05, depth: int = 
     """:func:`~qnncourse.noise.noisy_gradient_decay` of the hardware-efficient ansatz with the
     local cost, noise after every layer, depths ``1..depth``."""
     return noise.noisy_gradient_decay(
-        functools.partial(ansatz.hardware_efficient, qubits), observables.local_cost(qubits),
+        functools.partial(ansatz.hardware_efficient, qubits), cost_observable("local", qubits),
         list(range(1, depth + 1)), [rate], channel=_CHANNELS[channel], placement="layer",
         n_samples=_NOISE_SAMPLES, rng=seed,
     )
@@ -54,28 +58,28 @@ def _draw_noise(fig: Figure, v: NoiseView) -> None:
     d = v.decay
     ax, ax2 = fig.subplots(1, 2)
     clean = d.mean_abs[0] / d.suppression[0]
+    log_scale(ax)
     ax.plot(d.depths, clean, "o-", color="C0", label="mean |∂C|, noiseless")
     ax.plot(d.depths, d.mean_abs[0], "s-", color="C1", label="mean |∂C|, noisy")
     ax.plot(d.depths, d.max_abs[0], "^:", color="C2", label="max |∂C|, noisy")
     if np.all(np.isfinite(d.bound[0])):
         ax.plot(d.depths, d.bound[0], "--", color="C3", label="Wang et al. bound")
-    ax.set_yscale("log")
     ax.set_xlabel("layers L")
     ax.set_ylabel("gradient size")
-    ax.legend(fontsize=7)
-    ax.set_title(f"{v.channel}, rate {v.rate:g}, {v.qubits} qubits", fontsize=9)
+    ax.legend(fontsize=LEGEND_PT)
+    ax.set_title(f"{v.channel}, rate {v.rate:g}, {v.qubits} qubits", fontsize=TITLE_PT)
     ax2.plot(d.depths, d.suppression[0], "s", color="C1", label="noisy / noiseless")
     ax2.plot(d.depths, d.suppression[0][0] * d.decay[0] ** (d.depths - d.depths[0]), "-",
-             color="C1", label=f"fit r^L, r = {d.decay[0]:.3f}")
+             color="C1", label=f"fit $r^L$, r = {d.decay[0]:.3f}")
     if np.isfinite(d.wang_q[0]):
         ax2.plot(d.depths, d.wang_q[0] ** d.depths, "--", color="C3",
-                 label=f"q^L, q = {d.wang_q[0]:.3f}")
+                 label=f"$q^L$, q = {d.wang_q[0]:.3f}")
     ax2.set_yscale("log")
     for axis in (ax2.yaxis.set_major_formatter, ax2.yaxis.set_minor_formatter):
         axis(FormatStrFormatter("%.2g"))
     ax2.set_xlabel("layers L")
     ax2.set_ylabel("suppression by noise")
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=LEGEND_PT)
 
 
 def _noise_readout(v: NoiseView) -> str:
@@ -106,7 +110,7 @@ SPEC = ExplorerSpec(
                                             _noise_data(**v)),
     draw=_draw_noise,
     readout=_noise_readout,
-    figsize=(8.0, 3.2),
+    figsize=(7.5, 3.6),
 )
 
 

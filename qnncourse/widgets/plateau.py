@@ -9,14 +9,18 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from qnncourse import ansatz, observables, plateaus
+from qnncourse import ansatz, plateaus
 from qnncourse.cost import Cost
 from qnncourse.widgets.framework import (
+    LEGEND_PT,
+    TITLE_PT,
     Control,
     Explorer,
     ExplorerSpec,
     Progress,
+    cost_observable,
     int_options,
+    log_scale,
     no_progress,
 )
 
@@ -47,8 +51,7 @@ def _plateau_cost(ansatz_name: str, cost: str, depth: int, n: int,
         "alternating layered": lambda: ansatz.alternating_layered(n, depth),
         "tensor-product RX": lambda: ansatz.tensor_product_rx(n),
     }
-    observable = observables.local_cost(n) if cost == "local" else observables.global_cost(n)
-    return Cost(builders[ansatz_name](), observable)
+    return Cost(builders[ansatz_name](), cost_observable(cost, n))
 
 
 @functools.lru_cache(maxsize=512)
@@ -89,13 +92,13 @@ def _draw_plateau(fig: Figure, d: PlateauData) -> None:
         n = np.linspace(d.n_qubits[0], d.n_qubits[-1], 50)
         ax.plot(n, np.exp(d.fit.intercept + d.fit.slope * n), "--", color="C3",
                 label=f"fit: slope {d.fit.slope:.3f} per qubit")
-    ax.set_yscale("log")
+    log_scale(ax)
     ax.set_xlabel("qubits n")
     ax.set_ylabel("gradient variance")
     ax.set_xticks(d.n_qubits)
     depth = "" if d.ansatz == "tensor-product RX" else f", {d.depth} layers"
-    ax.set_title(f"{d.ansatz}{depth}, {d.cost} cost", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(f"{d.ansatz}{depth}, {d.cost} cost", fontsize=TITLE_PT)
+    ax.legend(fontsize=LEGEND_PT)
 
 
 def _plateau_readout(d: PlateauData) -> str:

@@ -9,14 +9,17 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from qnncourse import ansatz, observables, optim
+from qnncourse import ansatz, optim
 from qnncourse.cost import Cost
 from qnncourse.ensemble import random_parameters
 from qnncourse.widgets.framework import (
+    LEGEND_PT,
+    TITLE_PT,
     Control,
     Explorer,
     ExplorerSpec,
     Progress,
+    cost_observable,
     int_options,
     no_progress,
 )
@@ -24,12 +27,10 @@ from qnncourse.widgets.framework import (
 __all__ = ["SPEC", "optimizer_race"]
 
 _RACE_PROBLEMS = {
-    "3 qubits, local cost": (lambda: ansatz.hardware_efficient(3, 2), observables.local_cost,
-                             None),
-    "4 qubits, global cost": (lambda: ansatz.hardware_efficient(4, 2), observables.global_cost,
-                              None),
+    "3 qubits, local cost": (lambda: ansatz.hardware_efficient(3, 2), "local", None),
+    "4 qubits, global cost": (lambda: ansatz.hardware_efficient(4, 2), "global", None),
     "3 qubits, local cost, 100 shots": (lambda: ansatz.hardware_efficient(3, 2),
-                                        observables.local_cost, 100),
+                                        "local", 100),
 }
 _RACERS = ("GD", "Adam", "SPSA", "QNG")
 
@@ -45,9 +46,9 @@ def _racer(name: str, scale: float, seed: int) -> optim.Optimizer:
 
 def _race_problem(problem: str, seed: int) -> tuple[Cost, Cost, np.ndarray]:
     """The cost the optimizer sees, an exact twin to score it, and the seeded start."""
-    build, observable, shots = _RACE_PROBLEMS[problem]
+    build, kind, shots = _RACE_PROBLEMS[problem]
     circuit = build()
-    obs = observable(circuit.n_qubits)
+    obs = cost_observable(kind, circuit.n_qubits)
     theta0 = random_parameters(circuit.n_params, 1, rng=seed)[0]  # the shared ensemble
     return Cost(circuit, obs, shots=shots, rng=seed), Cost(circuit, obs), theta0
 
@@ -99,8 +100,8 @@ def _draw_race(fig: Figure, d: RaceData) -> None:
     ax.set_xlabel("circuit evaluations")
     ax.set_ylabel("cost (exact)")
     ax.set_xlim(0, d.budget * 1.05)
-    ax.set_title(d.problem, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title(d.problem, fontsize=TITLE_PT)
+    ax.legend(fontsize=LEGEND_PT)
 
 
 def _race_readout(d: RaceData) -> str:

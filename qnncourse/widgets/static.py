@@ -8,20 +8,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import itertools
 import json
 import math
 from typing import Any
 
 from IPython.display import HTML
+from PIL import Image
 
 from qnncourse.widgets import dla, landscape, noise, plateau, race
 from qnncourse.widgets.framework import (
     Control,
     ExplorerSpec,
+    FrameRenderer,
     check_dpi,
     no_progress,
-    render_png,
 )
 
 __all__ = ["EXPLORERS", "static_explorer"]
@@ -32,6 +34,9 @@ EXPLORERS = {m.SPEC.name: m.SPEC for m in (landscape, plateau, noise, race, dla)
 # Static explorers embed every frame in the page: refuse grids that would make it heavy.
 _MAX_STATIC_FRAMES = 48
 _MAX_STATIC_BYTES = 1_500_000
+# Frames are rendered at this multiple of their displayed size, so that they stay crisp on
+# high-DPI screens (the <img> carries the displayed width and height).
+_PIXEL_DENSITY = 2
 
 _STATIC_JS = """
 (function () {
@@ -69,8 +74,23 @@ _STATIC_CSS = (
 )
 
 
+def _frame_png(renderer: FrameRenderer, data: Any) -> bytes:
+    """The frame as a 256-colour palette PNG.
+
+    Plots are a few flat colours plus antialiasing ramps: an adaptive palette keeps them
+    visually identical and the embedded page about three times smaller than RGBA.
+    """
+    png = renderer.render(data, compress_level=1)  # re-encoded below
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    buffer = io.BytesIO()
+    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="png",
+                                                               optimize=True)
+    return buffer.getvalue()
+
+
 def _static_html(spec: ExplorerSpec, swept: list[Control], choices: list[list[Any]],
-                 start: tuple[int, ...], frames: dict[str, dict], notebook: str | None) -> str:
+                 start: tuple[int, ...], frames: dict[str, dict], notebook: str | None,
+                 dpi: int) -> str:
     uid = "qnn-" + spec.name + "-" + hashlib.sha1(
         json.dumps(sorted(frames), sort_keys=True).encode()
         + json.dumps([[c.label_of(v) for v in vs] for c, vs in zip(swept, choices, strict=True)],
@@ -106,13 +126,15 @@ def _static_html(spec: ExplorerSpec, swept: list[Control], choices: list[list[An
         f"{where}) and run the explorer cell above."
     )
     first = frames[",".join(map(str, start))]
+    width, height = (round(inches * dpi) for inches in spec.figsize)
     # Pure ASCII (character references outside the scripts), so the page's encoding is moot.
     return (
         f'<div class="qnn-static-explorer" id="{uid}" data-explorer="{spec.name}">'
         f"<style>{_STATIC_CSS}</style>"
         f"<p><b>{html.escape(spec.title)}</b></p>"
         f'<div class="qnn-static-controls">{"".join(parts)}</div>'
-        f'<img class="qnn-static-frame" src="data:image/png;base64,{first["png"]}" '
+        f'<img class="qnn-static-frame" width="{width}" height="{height}" '
+        f'src="data:image/png;base64,{first["png"]}" '
         f'alt="{html.escape(first["text"])}">'
         f'<pre class="qnn-static-readout">{html.escape(first["text"])}</pre>'
         f'<p class="qnn-static-caption">{caption}</p>'
@@ -122,7 +144,7 @@ def _static_html(spec: ExplorerSpec, swept: list[Control], choices: list[list[An
     ).encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 72,
+def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 96,
                     **grid: Any) -> HTML:
     """An explorer's kernel-free form: precomputed frames switched by plain HTML controls.
 
@@ -133,7 +155,9 @@ def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 72,
     notebook : str, optional
         The chapter's source path, for the caption's "run it live" instruction.
     dpi : int
-        Resolution of the frames (keep it small: every frame is embedded in the page).
+        Displayed size of the frames in CSS pixels per inch of the explorer's figure size
+        (96: 1 pt of text is 4/3 px, so the 9 pt legends are 12 px). Frames are rendered at
+        twice that, for high-DPI screens, and shown at ``figsize * dpi`` pixels.
     **grid
         Per control, either a *list* of values to sweep (the reader switches between them) or a
         single value to fix (for a range control, a tuple is one value). Controls not named
@@ -168,11 +192,12 @@ def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 72,
         raise ValueError(f"the grid has {n_frames} frames, the limit is {_MAX_STATIC_FRAMES}: "
                          "sweep fewer values")
     frames, size = {}, 0
+    renderer = FrameRenderer(spec, _PIXEL_DENSITY * dpi)
     for index in itertools.product(*(range(len(options)) for options in choices)):
         values = spec.check_values({**fixed, **{c.name: options[i] for c, options, i in
                                                 zip(swept, choices, index, strict=True)}})
         data = spec.compute(no_progress, **values)
-        png = base64.b64encode(render_png(spec, data, dpi)).decode("ascii")
+        png = base64.b64encode(_frame_png(renderer, data)).decode("ascii")
         size += len(png)
         frames[",".join(map(str, index))] = {"png": png, "text": spec.readout(data)}
     if size > _MAX_STATIC_BYTES:
@@ -181,4 +206,4 @@ def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 72,
     # Open on the explorer's default setting where the grid has it.
     start = tuple(options.index(c.default) if c.default in options else 0
                   for c, options in zip(swept, choices, strict=True))
-    return HTML(_static_html(spec, swept, choices, start, frames, notebook))
+    return HTML(_static_html(spec, swept, choices, start, frames, notebook, dpi))
