@@ -1,25 +1,40 @@
 """Run a notebook top to bottom in its own Jupyter kernel, and record how each cell ended.
 
-The kernel is a separate process (the venv's ``python3`` kernelspec) started with its output
-streams discarded; each cell gets ``timeout`` seconds (then the kernel is interrupted and the
-next cell runs), the whole notebook ``budget`` seconds, and the outputs kept in memory are
-capped, so a cell that prints megabytes or loops forever costs time, not memory.
+The kernel is a separate process (the venv's ``python3`` kernelspec), started inside the
+notebook's sandbox (:class:`~qnncourse.grading.isolation.Jail`) with its output streams
+discarded, and reached over jupyter_client's ``ipc`` transport (Unix sockets in a directory
+only this kernel shares with the grader: the sandbox has no network). Each cell gets
+``timeout`` seconds (then the kernel is interrupted, by a message on its control channel, and
+the next cell runs), the whole notebook ``budget`` seconds (a watchdog kills the sandbox a
+little after that, whatever the kernel does), and what reaches the grader is capped: no single
+message larger than :data:`MAX_MESSAGE_BYTES` (ZeroMQ drops it at the socket), and no more
+than ``_MAX_OUTPUT_CHARS`` of outputs -- error tracebacks included -- kept per notebook. So a
+cell that prints or raises gigabytes, loops forever or stops itself costs time, not memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
+import zmq
+import zmq.asyncio
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-__all__ = ["CellResult", "execute"]
+from .isolation import Jail, Limits, register, unregister
 
+__all__ = ["MAX_MESSAGE_BYTES", "CellResult", "execute"]
+
+MAX_MESSAGE_BYTES = 8 * 2**20
 _MAX_OUTPUT_CHARS = 200_000
 _TIMEOUT = "CellTimeout"  # the error nbclient reports for a cell it interrupted
 
@@ -33,6 +48,41 @@ class CellResult:
     cell: int
     status: str
     detail: str = ""
+
+
+class _JailedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel starts inside the notebook's sandbox, is interrupted by
+    message (a signal to the sandbox's outer process would end it) and whose clients drop any
+    message over :data:`MAX_MESSAGE_BYTES`."""
+
+    def setup(self, jail: Jail, limits: Limits, workdir: Path, notebook: Path,
+              sockets: Path) -> None:
+        self._jail, self._limits, self._workdir = jail, limits, workdir
+        self._notebook, self._sockets = notebook, sockets
+        self.kernel_spec.interrupt_mode = "message"
+        self._capped = zmq.asyncio.Context()
+        self._capped.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+
+    def launch(self, argv: list[str]) -> tuple[list[str], str, dict[str, str]]:
+        return self._jail.command(argv, limits=self._limits, workdir=self._workdir,
+                                  files={self._notebook.name: self._notebook},
+                                  shared=[self._sockets])
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        return self.launch(super().format_kernel_cmd(extra_arguments))[0]
+
+    def client(self, **kwargs):
+        kwargs.setdefault("context", self._capped)
+        return super().client(**kwargs)
+
+    def kill_now(self) -> None:
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()  # the sandbox's outer process: everything inside dies with it
+
+    def close(self) -> None:
+        self._capped.destroy(linger=0)
 
 
 class _BudgetSpent(Exception):
@@ -81,23 +131,41 @@ class _CappedClient(NotebookClient):
     def output(self, outs, msg, display_id, cell_index):
         size = len(str(msg.get("content", "")))
         self._chars += size
-        if self._chars > _MAX_OUTPUT_CHARS and msg["msg_type"] != "error":
+        if self._chars > _MAX_OUTPUT_CHARS:
             return None  # drop it: the grade depends on the code, not on what it printed
         return super().output(outs, msg, display_id, cell_index)
 
 
-def execute(nb: nbformat.NotebookNode, *, timeout: float, budget: float, cwd: str,
-            env: dict[str, str]) -> list[CellResult]:
-    """Execute ``nb`` (modified in place) and return one :class:`CellResult` per code cell."""
+def execute(nb: nbformat.NotebookNode, *, timeout: float, budget: float, jail: Jail,
+            limits: Limits, workdir: Path, notebook: Path) -> list[CellResult]:
+    """Execute ``nb`` (modified in place) in a kernel inside ``jail`` and return one
+    :class:`CellResult` per code cell.
+
+    ``workdir`` is the notebook's grader-side working directory (its kernel's Unix sockets go
+    in a subdirectory), ``notebook`` the copy of the file the kernel sees in its working
+    directory.
+    """
     logger = logging.getLogger("qnncourse.grading.kernel")
     logger.addHandler(logging.NullHandler())
     logger.propagate = False  # nbclient logs timeouts as errors; the grade reports them instead
-    client = _CappedClient(nb, timeout=timeout, budget=budget, kernel_name="python3",
-                           resources={"metadata": {"path": cwd}}, log=logger,
+    sockets = workdir / "ipc"
+    sockets.mkdir(mode=0o700)
+    km = _JailedKernelManager(kernel_name="python3", transport="ipc",
+                              ip=str(sockets / "kernel"),
+                              connection_file=str(sockets / "kernel.json"))
+    km.setup(jail, limits, workdir, notebook, sockets)
+    _, cwd, env = km.launch([])
+    client = _CappedClient(nb, km=km, timeout=timeout, budget=budget, log=logger,
                            startup_timeout=120)
+    # Whatever the kernel does (ignore interrupts, stop itself), the sandbox ends in time.
+    watchdog = threading.Timer(budget + timeout + 60, km.kill_now)
+    watchdog.daemon = True
+    watchdog.start()
     spent = False
+    key = register(km.kill_now)
     try:
-        client.execute(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client.execute(env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       independent=jail.isolated)
     except _BudgetSpent:
         spent = True
     except (DeadKernelError, asyncio.CancelledError, RuntimeError) as exc:
@@ -108,6 +176,14 @@ def execute(nb: nbformat.NotebookNode, *, timeout: float, budget: float, cwd: st
         # os._exit(), a segfault, running out of memory: the kernel is gone
         client.results[cell] = CellResult(cell, "died", "made the kernel die")
         return _complete(nb, client.results, f"did not run: the kernel died in cell {cell}")
+    finally:
+        watchdog.cancel()
+        unregister(key)
+        km.kill_now()
+        if client.kc is not None:
+            with contextlib.suppress(Exception):
+                client.kc.stop_channels()
+        km.close()
     reason = (f"did not run: the notebook used up its {budget:g} s budget" if spent
               else "did not run")
     return _complete(nb, client.results, reason)
