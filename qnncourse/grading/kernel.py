@@ -7,9 +7,12 @@ only this kernel shares with the grader: the sandbox has no network). Each cell 
 ``timeout`` seconds (then the kernel is interrupted, by a message on its control channel, and
 the next cell runs), the whole notebook ``budget`` seconds (a watchdog kills the sandbox a
 little after that, whatever the kernel does), and what reaches the grader is capped: no single
-message larger than :data:`MAX_MESSAGE_BYTES` (ZeroMQ drops it at the socket), and no more
-than ``_MAX_OUTPUT_CHARS`` of outputs -- error tracebacks included -- kept per notebook. So a
-cell that prints or raises gigabytes, loops forever or stops itself costs time, not memory.
+message larger than :data:`MAX_MESSAGE_BYTES` (ZeroMQ drops it at the socket, which also ends
+the conversation with that kernel), no more than ``_MAX_OUTPUT_CHARS`` of outputs -- error
+tracebacks included -- kept per notebook, and the kernel is stopped once it has sent
+``_MAX_RECEIVED_CHARS``. So a cell that prints or raises gigabytes, loops forever or stops
+itself costs its notebook time and the cells after it, and costs the grader (and the notebooks
+graded beside it) neither memory nor much CPU.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from .isolation import Jail, Limits, register, unregister
 __all__ = ["MAX_MESSAGE_BYTES", "CellResult", "execute"]
 
 MAX_MESSAGE_BYTES = 8 * 2**20
-_MAX_OUTPUT_CHARS = 200_000
+_MAX_OUTPUT_CHARS = 200_000  # kept per notebook
+_MAX_RECEIVED_CHARS = 64_000_000  # received per notebook: past it, the kernel is stopped
+_SEND_MS = 5000  # a message to a kernel that dropped its connection fails instead of hanging
 _TIMEOUT = "CellTimeout"  # the error nbclient reports for a cell it interrupted
 
 
@@ -62,6 +67,9 @@ class _JailedKernelManager(AsyncKernelManager):
         self.kernel_spec.interrupt_mode = "message"
         self._capped = zmq.asyncio.Context()
         self._capped.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        # After an oversized message the kernel's end of the connection is gone for good
+        # (it refuses the client's identity on reconnecting): sending must then fail.
+        self._capped.setsockopt(zmq.SNDTIMEO, _SEND_MS)
 
     def launch(self, argv: list[str]) -> tuple[list[str], str, dict[str, str]]:
         return self._jail.command(argv, limits=self._limits, workdir=self._workdir,
@@ -97,6 +105,8 @@ class _CappedClient(NotebookClient):
         self.current = 0  # the cell being run (1-based)
         self._timeouts: dict[int, int] = {}
         self._chars = 0
+        self._received = 0
+        self.flooded = False
         self._deadline = time.monotonic() + budget
         self._cell_timeout = timeout
         super().__init__(
@@ -131,6 +141,12 @@ class _CappedClient(NotebookClient):
     def output(self, outs, msg, display_id, cell_index):
         size = len(str(msg.get("content", "")))
         self._chars += size
+        self._received += size
+        if self._received > _MAX_RECEIVED_CHARS and not self.flooded:
+            self.flooded = True
+            self.km.kill_now()  # nbclient then finds the kernel dead
+        if self.flooded:
+            return None
         if self._chars > _MAX_OUTPUT_CHARS:
             return None  # drop it: the grade depends on the code, not on what it printed
         return super().output(outs, msg, display_id, cell_index)
@@ -168,11 +184,19 @@ def execute(nb: nbformat.NotebookNode, *, timeout: float, budget: float, jail: J
                        independent=jail.isolated)
     except _BudgetSpent:
         spent = True
-    except (DeadKernelError, asyncio.CancelledError, RuntimeError) as exc:
+    except (DeadKernelError, asyncio.CancelledError, RuntimeError, zmq.ZMQError) as exc:
         cell = client.current
         if cell == 0:  # never got to run a cell
             return _complete(nb, client.results, f"did not run: the kernel did not start "
                                                  f"({type(exc).__name__})")
+        if client.flooded:
+            client.results[cell] = CellResult(cell, "died", "sent more than "
+                                              f"{_MAX_RECEIVED_CHARS // 10**6} MB of output")
+            return _complete(nb, client.results, f"did not run: cell {cell} flooded the "
+                                                 "output, so the kernel was stopped")
+        if isinstance(exc, zmq.ZMQError):  # the connection ended after an oversized message
+            return _complete(nb, client.results, "did not run: the kernel sent a message "
+                             f"over {MAX_MESSAGE_BYTES // 2**20} MB, so the grader dropped it")
         # os._exit(), a segfault, running out of memory: the kernel is gone
         client.results[cell] = CellResult(cell, "died", "made the kernel die")
         return _complete(nb, client.results, f"did not run: the kernel died in cell {cell}")
