@@ -37,14 +37,14 @@ from qnncourse.grading.task import evaluate, task_rng
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "exercises" / "solutions").glob("*.ipynb"))
 SOLUTION_02 = ROOT / "exercises" / "solutions" / "02_gradients.ipynb"
-TIMEOUT = 20  # seconds per cell and per task: importing qutip in a kernel on a busy machine
+TIMEOUT = 40  # seconds per cell and per task: importing qutip in two kernels on a busy machine
 
 
 def _variant(tmp: Path, name: str, replace: dict[str, str], insert: list[str],
-             base: Path = SOLUTION_02) -> Path:
+             base: Path = SOLUTION_02, append: tuple[str, ...] = ()) -> Path:
     """The chapter 2 solution (or ``base``) with each code cell that contains a key of
-    ``replace`` (e.g. ``"def shift_rule("``) replaced by its value, and the cells ``insert``
-    added right after the imports."""
+    ``replace`` (e.g. ``"def shift_rule("``) replaced by its value, the cells ``insert``
+    added right after the imports and the cells ``append`` at the end."""
     nb = nbformat.read(base, as_version=4)
     for cell in nb.cells:
         for key, source in replace.items():
@@ -55,6 +55,7 @@ def _variant(tmp: Path, name: str, replace: dict[str, str], insert: list[str],
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     for offset, source in enumerate(insert, start=1):
         nb.cells.insert(first_code + offset, nbformat.v4.new_code_cell(source))
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in append]
     path = tmp / f"02_gradients_{name}.ipynb"
     nbformat.write(nb, path)
     return path
@@ -217,8 +218,10 @@ def _attackers(tmp: Path, gradebook: Path, victim: Path) -> list[Path]:
     the thief (honest shift_rule and shared_shift_rule: 5 points earned)."""
     cells = [c.format(token=TOKEN, book=str(gradebook), victim=str(victim), daemon=DAEMON)
              for c in ESCAPE_CELLS]
-    escape = _variant(tmp, "escape", {"def shift_rule(": CORRECT_SHIFT_RULE}, cells,
-                      base=student_path(SOLUTION_02))
+    # the flood comes last: past 64 MB of output the kernel is stopped, and the cells after
+    # it would not run
+    escape = _variant(tmp, "escape", {"def shift_rule(": CORRECT_SHIFT_RULE}, cells[:-1],
+                      base=student_path(SOLUTION_02), append=(cells[-1],))
     thief = _variant(tmp, "thief", {"def central_difference(": STEAL_FROM_SOLUTIONS,
                                     "def shift_gradient(": STEAL_FROM_CLASSMATES,
                                     "def shared_shift_rule(": KILL_FROM_A_FUNCTION}, [])
@@ -381,6 +384,8 @@ def test_attackers_get_only_what_they_earned(graded):
     # daemon, floods the error output -- and earns the 2 points of its honest shift_rule
     assert _total(graded, "02_gradients_escape")[0] == 2, _total(graded, "02_gradients_escape")
     assert _row(graded, "02_gradients_escape", "02.shift_rule")["score"] == 2
+    assert _row(graded, "02_gradients_escape", "02.central_difference")["message"] == (
+        "not implemented yet")  # its cells ran: only the last one flooded
     # thief: the solutions through qnncourse.__file__ and classmates through /proc are out of
     # sight; killing the parent from a graded function does nothing, so its honest answer counts
     for task in ("02.central_difference", "02.shift_gradient"):
