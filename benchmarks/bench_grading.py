@@ -1,7 +1,8 @@
 """Time the grader: seconds per notebook for every solution and student notebook, with and
 without the bubblewrap sandbox.
 
-Run: ``.venv/bin/python benchmarks/bench_grading.py [--timeout S] [--only sandboxed|plain]``.
+Run: ``.venv/bin/python benchmarks/bench_grading.py [NOTEBOOK...] [--timeout S]
+[--only sandboxed|plain]`` (default: every solution and student notebook).
 For each notebook it prints the wall-clock seconds of
 :func:`qnncourse.grading.grader.grade_notebook` (a kernel start, the notebook's own cells, one
 grading sandbox) in its sandbox and as plain processes (``--no-isolation``; the two alternate,
@@ -33,6 +34,7 @@ def _cpu_seconds() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--only", choices=("sandboxed", "plain"))
     args = parser.parse_args()
@@ -42,7 +44,8 @@ def main() -> None:
     if "sandboxed" in modes and problem() is not None:
         raise SystemExit(f"no sandbox here: {problem()}; run with --only plain")
     solutions = sorted((ROOT / "exercises" / "solutions").glob("*.ipynb"))
-    notebooks = solutions + [student_path(s) for s in solutions]
+    notebooks = [p.resolve() for p in args.notebooks] or \
+        solutions + [student_path(s) for s in solutions]
     cpu0 = _cpu_seconds()
     wall: dict[str, list[float]] = {mode: [] for mode in modes}
     print(f"{'notebook':46} " + " ".join(f"{m:>10}" for m in modes)
