@@ -238,6 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "students have seen every input it draws; choose another")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.scheduler is not None:
+        try:
+            import distributed  # noqa: F401 - only checking that it is there
+        except ImportError:
+            parser.error("--scheduler needs dask's distributed scheduler: "
+                         'pip install "dask[distributed]"')
     seed = args.seed
     while seed is None or seed == FEEDBACK_SEED:
         seed = secrets.randbits(32)
