@@ -28,6 +28,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -293,7 +294,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _write_gradebook(args.csv, reports, isolated)
     sys.stdout.flush()
     if stopped is not None:
-        os._exit(128 + stopped)  # grading threads may still be unwinding: do not wait
+        # The grading threads, their sandboxes ended, unwind and remove their temporary
+        # directories; wait a little for that, not for anything else.
+        deadline = time.monotonic() + 15
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and not thread.daemon:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        os._exit(128 + stopped)
     return 1 if any(r.failed for r in done) else 0
 
 
