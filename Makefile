@@ -14,7 +14,7 @@ CACHE := _build/.jupyter_cache
 # does not have; the filter keeps the log readable (pipefail still reports pip's own failure).
 pip_install = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 
-.PHONY: book test lint unit exercises site-test setup vendor browser bench student clean
+.PHONY: book test lint unit exercises site-test setup vendor browser sandbox bench student clean
 .DEFAULT_GOAL := book
 
 book: setup vendor
@@ -34,11 +34,11 @@ test: lint unit exercises book site-test
 lint: setup
 	$(BIN)/ruff check .
 
-unit: setup
+unit: setup sandbox
 	$(BIN)/python -m pytest tests qnncourse --doctest-modules --ignore=tests/test_site.py \
 	  -q -p no:cacheprovider
 
-exercises: setup
+exercises: setup sandbox
 	@if ls exercises/solutions/*.ipynb >/dev/null 2>&1; then \
 	  $(BIN)/python -m pytest --nbval exercises/solutions -q -p no:cacheprovider \
 	    --nbval-sanitize-with exercises/nbval_sanitize.cfg; \
@@ -78,6 +78,11 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+sandbox:  # the grader runs each notebook in a bubblewrap sandbox
+	@command -v bwrap >/dev/null || { \
+	  echo "installing Debian's bubblewrap for the grader's sandboxes"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
 
 # --- not part of the test run ------------------------------------------------------------------
 bench: setup

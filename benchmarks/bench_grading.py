@@ -1,47 +1,67 @@
-"""Time the grader: seconds per notebook for every solution and student notebook.
+"""Time the grader: seconds per notebook for every solution and student notebook, with and
+without the bubblewrap sandbox.
 
-Run: ``.venv/bin/python benchmarks/bench_grading.py [--timeout S]``. For each notebook it
-prints the wall-clock seconds of :func:`qnncourse.grading.grader.grade_notebook` (a kernel
-start, the notebook's own cells, one sandbox) with the score, and the process's CPU seconds
-(grader and children) over the whole run. Solutions must score full marks, student versions
-zero; the issue asks for the grading time per notebook.
+Run: ``.venv/bin/python benchmarks/bench_grading.py [NOTEBOOK...] [--timeout S]
+[--only sandboxed|plain]`` (default: every solution and student notebook).
+For each notebook it prints the wall-clock seconds of
+:func:`qnncourse.grading.grader.grade_notebook` (a kernel start, the notebook's own cells, one
+grading sandbox) in its sandbox and as plain processes (``--no-isolation``; the two alternate,
+so a busy machine slows both alike), their ratio and the score, then the means. (No CPU
+seconds: processes killed inside a PID namespace are never waited for by the grader, so
+``getrusage`` does not count them.) Solutions must score full marks, student versions
+zero; the issue asks for the grading time per notebook, sandboxed, within 1.5x of the grader
+without sandboxes.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 from pathlib import Path
 
 from qnncourse.grading.grader import grade_notebook
+from qnncourse.grading.isolation import problem
 from qnncourse.grading.student import student_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _cpu_seconds() -> float:
-    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
-                                                           resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--only", choices=("sandboxed", "plain"))
     args = parser.parse_args()
+    modes = {"sandboxed": True, "plain": False}
+    if args.only:
+        modes = {args.only: modes[args.only]}
+    if "sandboxed" in modes and problem() is not None:
+        raise SystemExit(f"no sandbox here: {problem()}; run with --only plain")
     solutions = sorted((ROOT / "exercises" / "solutions").glob("*.ipynb"))
-    notebooks = solutions + [student_path(s) for s in solutions]
-    cpu0, wall = _cpu_seconds(), []
-    for notebook in notebooks:
-        start = time.perf_counter()
-        rows = grade_notebook(notebook, seed=1, timeout=args.timeout)
-        wall.append(time.perf_counter() - start)
-        score, best = sum(r.score for r in rows), sum(r.max_score for r in rows)
-        print(f"{notebook.relative_to(ROOT)!s:46} {wall[-1]:5.1f} s   {score:g}/{best:g}")
-    print(f"mean {sum(wall) / len(wall):.1f} s wall per notebook; "
-          f"{(_cpu_seconds() - cpu0) / len(notebooks):.1f} s CPU per notebook "
-          f"(grader, kernels and sandboxes)")
+    notebooks = [p.resolve() for p in args.notebooks] or \
+        solutions + [student_path(s) for s in solutions]
+    wall: dict[str, list[float]] = {mode: [] for mode in modes}
+    print(f"{'notebook':46} " + " ".join(f"{m:>10}" for m in modes)
+          + ("   ratio" if len(modes) == 2 else "") + "   score")
+    for i, notebook in enumerate(notebooks):
+        order = list(modes) if i % 2 == 0 else list(reversed(modes))
+        scores = {}
+        for mode in order:
+            start = time.perf_counter()
+            rows = grade_notebook(notebook, seed=1, timeout=args.timeout,
+                                  isolated=modes[mode])
+            wall[mode].append(time.perf_counter() - start)
+            scores[mode] = f"{sum(r.score for r in rows):g}/{sum(r.max_score for r in rows):g}"
+        line = f"{notebook.relative_to(ROOT)!s:46} " + " ".join(
+            f"{wall[m][-1]:8.1f} s" for m in modes)
+        if len(modes) == 2:
+            line += f"   {wall['sandboxed'][-1] / wall['plain'][-1]:5.2f}"
+        print(line + "   " + " ".join(dict.fromkeys(scores.values())))
+    means = {m: sum(w) / len(w) for m, w in wall.items()}
+    summary = "; ".join(f"{m} {means[m]:.1f} s" for m in modes)
+    if len(modes) == 2:
+        summary += f"; ratio of means {means['sandboxed'] / means['plain']:.2f}"
+    print(f"mean wall per notebook: {summary}")
 
 
 if __name__ == "__main__":

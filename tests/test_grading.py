@@ -1,24 +1,32 @@
 """The exercise grader: full marks for solutions, zero for student versions, and robustness.
 
 The robustness notebooks are variants of the chapter 2 solution with one fault per task, so
-each test also shows that the other tasks keep their marks. They are all graded by one run of
-``python -m qnncourse.grade`` (a separate process, as an instructor runs it), with a
-``--timeout`` short enough that the infinite loops cost seconds, not minutes. The other
-exercises' solutions and student versions are checked in this process, without kernels.
+each test also shows that the other tasks keep their marks; the attack notebooks try to break
+out of their sandbox (kill or stop the grader, read the solutions or a classmate's notebook,
+write outside, leave a daemon behind that rewrites the gradebook or blanks a notebook graded
+later, flood the error output). They are all graded by one run of ``python -m qnncourse.grade``
+(a separate process, as an instructor runs it, two notebooks at a time and under
+``ulimit -v 5000000``), with a ``--timeout`` short enough that the infinite loops cost seconds,
+not minutes. The other exercises' solutions and student versions are checked in this process,
+without kernels.
 """
 
 import ast
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
+import qnncourse
 from qnncourse.grading import EXERCISES, TASKS, check, feedback
 from qnncourse.grading.encode import NotData, decode, encode
 from qnncourse.grading.feedback import run_case
@@ -29,14 +37,15 @@ from qnncourse.grading.task import evaluate, task_rng
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "exercises" / "solutions").glob("*.ipynb"))
 SOLUTION_02 = ROOT / "exercises" / "solutions" / "02_gradients.ipynb"
-TIMEOUT = 20  # seconds per cell and per task: importing qutip in a kernel on a busy machine
+TIMEOUT = 40  # seconds per cell and per task: importing qutip in two kernels on a busy machine
 
 
-def _variant(tmp: Path, name: str, replace: dict[str, str], insert: list[str]) -> Path:
-    """The chapter 2 solution with each code cell that contains a key of ``replace`` (e.g.
-    ``"def shift_rule("``) replaced by its value, and the cells ``insert`` added right after
-    the imports."""
-    nb = nbformat.read(SOLUTION_02, as_version=4)
+def _variant(tmp: Path, name: str, replace: dict[str, str], insert: list[str],
+             base: Path = SOLUTION_02, append: tuple[str, ...] = ()) -> Path:
+    """The chapter 2 solution (or ``base``) with each code cell that contains a key of
+    ``replace`` (e.g. ``"def shift_rule("``) replaced by its value, the cells ``insert``
+    added right after the imports and the cells ``append`` at the end."""
+    nb = nbformat.read(base, as_version=4)
     for cell in nb.cells:
         for key, source in replace.items():
             if cell.cell_type == "code" and key in cell.source:
@@ -46,6 +55,7 @@ def _variant(tmp: Path, name: str, replace: dict[str, str], insert: list[str]) -
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     for offset, source in enumerate(insert, start=1):
         nb.cells.insert(first_code + offset, nbformat.v4.new_code_cell(source))
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in append]
     path = tmp / f"02_gradients_{name}.ipynb"
     nbformat.write(nb, path)
     return path
@@ -99,26 +109,164 @@ VARIANTS = {
 }
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qnncourse.grade", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+TOKEN = uuid.uuid4().hex  # names every file and process the attackers try to leave behind
+
+# A daemon in its own session that, for 40 s, marks the host's /tmp, gives the attacker full
+# marks in the gradebook and blanks the honest notebook graded after it.
+DAEMON = """
+import os, sys, time
+token, book, victim = sys.argv[1:4]
+if os.fork():
+    os._exit(0)
+os.setsid()
+end = time.time() + 40
+while time.time() < end:
+    for path, text in ((f"/tmp/qnncourse-daemon-{token}", "alive"),
+                       (book, "notebook,total\\nescape,10\\n"), (victim, "{}")):
+        try:
+            with open(path, "w") as f:
+                f.write(text)
+        except OSError:
+            pass
+    time.sleep(0.2)
+"""
+
+# Cells that attack the grader from the kernel: kill and stop the parent and everything in
+# sight, write outside, start the daemon, and flood the error output (200 tracebacks of 1 MB).
+ESCAPE_CELLS = [
+    "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\nos.kill(os.getppid(), "
+    "signal.SIGKILL)",
+    "for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+    "    if pid != os.getpid():\n"
+    "        for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
+    "            try:\n                os.kill(pid, sig)\n"
+    "            except OSError:\n                pass",
+    "import pathlib, qnncourse\n"
+    "for target in ['/tmp/qnncourse-escape-{token}',\n"
+    "               str(pathlib.Path(qnncourse.__file__).parent / 'escape-{token}'),\n"
+    "               {book!r}, {victim!r}]:\n"
+    "    try:\n        open(target, 'w').write('owned')\n"
+    "    except OSError:\n        pass",
+    "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {daemon!r}, '{token}', "
+    "{book!r}, {victim!r}], start_new_session=True)\nimport time; time.sleep(1)",
+    "ip = get_ipython()\nfor i in range(200):\n    try:\n        raise ValueError('x' * 1_000_000)"
+    "\n    except ValueError:\n        ip.showtraceback()",
+]
+
+# Graded functions that steal: the reference solution found through qnncourse.__file__, a
+# classmate's notebook found through /proc (the grader's command line and working directory),
+# and one that kills and stops its parent before answering honestly.
+STEAL_FROM_SOLUTIONS = """
+import ast, json, os, pathlib, signal
+import qnncourse
+
+def _steal(path, name):
+    cells = json.loads(pathlib.Path(path).read_text())["cells"]
+    for cell in cells:
+        source = "".join(cell["source"])
+        if f"def {name}(" in source:
+            tree = ast.parse(source)
+            found = {}
+            exec(compile(ast.Module([n for n in tree.body if isinstance(n, ast.FunctionDef)],
+                                    []), "stolen", "exec"), globals(), found)
+            return found[name]
+
+def central_difference(cost, theta, h):
+    root = pathlib.Path(qnncourse.__file__).resolve().parents[1]
+    try:
+        return _steal(root / "exercises" / "solutions" / "02_gradients.ipynb",
+                      "central_difference")(cost, theta, h)
+    except OSError:
+        return np.zeros(len(theta))
+"""
+STEAL_FROM_CLASSMATES = """
+def shift_gradient(cost, theta):
+    for pid in os.listdir("/proc"):
+        try:
+            words = open(f"/proc/{pid}/cmdline").read().split("\\0")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        for word in words:
+            if word.endswith(".ipynb") and "thief" not in word:
+                try:
+                    return _steal(os.path.join(cwd, word), "shift_gradient")(cost, theta)
+                except Exception:
+                    pass
+    return np.zeros(len(theta))
+"""
+KILL_FROM_A_FUNCTION = """
+def shared_shift_rule(cost, theta, k):
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        try:
+            os.kill(os.getppid(), sig)
+        except OSError:
+            pass
+    theta = np.asarray(theta, dtype=float)
+    derivative = 0.0
+    for x, c in ((np.pi / 4, 1 / (8 * np.sin(np.pi / 8) ** 2)),
+                 (3 * np.pi / 4, -1 / (8 * np.sin(3 * np.pi / 8) ** 2))):
+        step = np.zeros(len(theta))
+        step[k] = x
+        derivative += c * (cost(theta + step) - cost(theta - step))
+    return derivative
+"""
+
+
+def _attackers(tmp: Path, gradebook: Path, victim: Path) -> list[Path]:
+    """The escape notebook (student version with an honest shift_rule: 2 points earned) and
+    the thief (honest shift_rule and shared_shift_rule: 5 points earned)."""
+    cells = [c.format(token=TOKEN, book=str(gradebook), victim=str(victim), daemon=DAEMON)
+             for c in ESCAPE_CELLS]
+    # the flood comes last: past 64 MB of output the kernel is stopped, and the cells after
+    # it would not run
+    escape = _variant(tmp, "escape", {"def shift_rule(": CORRECT_SHIFT_RULE}, cells[:-1],
+                      base=student_path(SOLUTION_02), append=(cells[-1],))
+    thief = _variant(tmp, "thief", {"def central_difference(": STEAL_FROM_SOLUTIONS,
+                                    "def shift_gradient(": STEAL_FROM_CLASSMATES,
+                                    "def shared_shift_rule(": KILL_FROM_A_FUNCTION}, [])
+    return [escape, thief]
+
+
+def _run(*args: str, limit_kb: int | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "qnncourse.grade", *args]
+    if limit_kb is not None:
+        command = ["bash", "-c", f'ulimit -v {limit_kb} && exec "$@"', "-", *command]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def _survivors(token: str) -> list[str]:
+    """Command lines of running processes that mention ``token``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            text = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if token in text and pid != str(os.getpid()):
+            found.append(text)
+    return found
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Rows by (notebook stem, task) from one grading run over every test notebook."""
     tmp = tmp_path_factory.mktemp("grading")
-    paths = [SOLUTION_02, student_path(SOLUTION_02)]
+    gradebook = tmp / "grades.csv"
+    victim = tmp / "02_gradients_victim.ipynb"
+    victim.write_bytes(SOLUTION_02.read_bytes())
+    paths = [SOLUTION_02, student_path(SOLUTION_02), *_attackers(tmp, gradebook, victim)]
     paths += [_variant(tmp, name, *spec) for name, spec in VARIANTS.items()]
     broken = tmp / "02_gradients_broken.ipynb"
     broken.write_text("this is not JSON, let alone a notebook")
-    paths.append(broken)
-    gradebook = tmp / "grades.csv"
+    paths += [broken, victim]
     result = _run(*map(str, paths), "--json", "--timeout", str(TIMEOUT), "--seed", "7",
-                  "--csv", str(gradebook))
-    rows = json.loads(result.stdout)
+                  "--csv", str(gradebook), "--jobs", "2", limit_kb=5_000_000)
+    time.sleep(3)  # time for a surviving daemon to do its damage
+    report = json.loads(result.stdout)
+    rows = [row for notebook in report["notebooks"] for row in notebook["tasks"]]
     by_key = {(Path(r["notebook"]).stem, r["task"]): r for r in rows}
-    return result, rows, by_key, gradebook
+    return result, rows, by_key, gradebook, report, victim
 
 
 def _row(graded, stem, task):
@@ -126,7 +274,7 @@ def _row(graded, stem, task):
 
 
 def test_exit_status_zero_and_no_traceback(graded):
-    result, rows, _, _ = graded
+    result, rows = graded[:2]
     assert result.returncode == 0
     assert "Traceback" not in result.stdout + result.stderr
     assert all(set(r) == {"notebook", "task", "score", "max_score", "message"} for r in rows)
@@ -209,22 +357,62 @@ def test_file_that_is_not_a_notebook(graded):
 def test_gradebook_has_a_line_per_notebook(graded):
     with open(graded[3], newline="") as f:
         book = list(csv.DictReader(f))
-    assert len(book) == 8
-    assert list(book[0])[1:-2] == [t.id for t in EXERCISES["02_gradients"]]
+    assert len(book) == 11
+    assert [b["notebook"] for b in book] == sorted(b["notebook"] for b in book)
+    assert list(book[0])[2:-3] == [t.id for t in EXERCISES["02_gradients"]]
     solution = next(b for b in book if "solutions" in b["notebook"])
     assert float(solution["total"]) == float(solution["max"]) == 10
 
 
-def test_table_for_unknown_and_missing_files(tmp_path):
-    stray = tmp_path / "homework.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(), stray)
-    result = _run(str(stray), str(tmp_path / "02_gradients_absent.ipynb"))
-    assert result.returncode == 0
-    assert "Traceback" not in result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["notebook", "task", "points", "message"]
-    assert "cannot tell which exercise this is" in lines[1]
-    assert lines[2].endswith("file not found")
+def test_json_carries_the_seed_and_a_total_per_notebook(graded):
+    report = graded[4]
+    assert report["seed"] == 7 and report["isolated"] and report["complete"]
+    for notebook in report["notebooks"]:
+        assert notebook["score"] == round(sum(t["score"] for t in notebook["tasks"]), 2)
+        assert notebook["max_score"] == 10
+
+
+# -- attacks on the grader: each notebook runs in its own bubblewrap sandbox ---------------
+
+def _total(graded, stem):
+    notebook = next(n for n in graded[4]["notebooks"] if Path(n["notebook"]).stem == stem)
+    return pytest.approx(notebook["score"]), [t["message"] for t in notebook["tasks"]]
+
+
+def test_attackers_get_only_what_they_earned(graded):
+    # escape: kills and stops its parent and every process it sees, writes outside, leaves a
+    # daemon, floods the error output -- and earns the 2 points of its honest shift_rule
+    assert _total(graded, "02_gradients_escape")[0] == 2, _total(graded, "02_gradients_escape")
+    assert _row(graded, "02_gradients_escape", "02.shift_rule")["score"] == 2
+    assert _row(graded, "02_gradients_escape", "02.central_difference")["message"] == (
+        "not implemented yet")  # its cells ran: only the last one flooded
+    # thief: the solutions through qnncourse.__file__ and classmates through /proc are out of
+    # sight; killing the parent from a graded function does nothing, so its honest answer counts
+    for task in ("02.central_difference", "02.shift_gradient"):
+        row = _row(graded, "02_gradients_thief", task)
+        assert row["score"] == 0 and row["message"].startswith("0/4 random inputs right"), row
+    assert _row(graded, "02_gradients_thief", "02.shared_shift_rule")["score"] == 3
+    assert _total(graded, "02_gradients_thief")[0] == 5, _total(graded, "02_gradients_thief")
+
+
+def test_honest_notebooks_keep_full_marks_under_attack(graded):
+    result = graded[0]
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert graded[4]["complete"]
+    for stem in ("02_gradients", "02_gradients_victim"):  # the solution, and the daemon's target
+        assert _total(graded, stem)[0] == 10, _total(graded, stem)
+    assert graded[5].read_bytes() == SOLUTION_02.read_bytes()  # not blanked
+
+
+def test_nothing_written_outside_and_nothing_survives(graded):
+    assert not Path(f"/tmp/qnncourse-escape-{TOKEN}").exists()
+    assert not Path(f"/tmp/qnncourse-daemon-{TOKEN}").exists()
+    assert not (Path(qnncourse.__file__).parent / f"escape-{TOKEN}").exists()
+    assert _survivors(TOKEN) == []
+    with open(graded[3], newline="") as f:  # the gradebook, 3 s after the grader ended
+        book = {Path(b["notebook"]).stem: b for b in csv.DictReader(f)}
+    assert float(book["02_gradients_escape"]["total"]) == 2
+    assert float(book["02_gradients_victim"]["total"]) == 10
 
 
 # -- source of truth and student versions ---------------------------------------------------

@@ -4,8 +4,8 @@ Two ways in:
 
 * the learner, in an exercise notebook: ``check("02.shift_rule", shift_rule)`` prints what is
   right or wrong and a hint (:func:`check`) -- feedback, never the grade;
-* the instructor: ``python -m qnncourse.grade NOTEBOOK... [--json] [--csv FILE] [--timeout S]``
-  (:mod:`qnncourse.grade`), which decides the grade.
+* the instructor: ``python -m qnncourse.grade NOTEBOOK... [--json] [--csv FILE] [--timeout S]
+  [--jobs N] [--scheduler ADDRESS]`` (:mod:`qnncourse.grade`), which decides the grade.
 
 Threat model
 ------------
@@ -14,9 +14,16 @@ The learner controls the notebook, so anything that runs in the learner's kernel
 check that runs there cannot be trusted (nbgrader and otter-grader have been beaten this way).
 The grader therefore never takes a verdict, a value or an object from the learner's process:
 
+0. every process that runs the learner's code runs in a bubblewrap sandbox of its own notebook
+   (:mod:`qnncourse.grading.isolation`): its own PID, IPC, network and UTS namespaces, no
+   capabilities, a read-only view of Python and the ``qnncourse`` package only (not the
+   solutions, the other submissions or the grader's files), a private ``/tmp``, and resource
+   limits; everything it started ends with it. So the notebook can neither reach the grader
+   (kill, stop, read its memory or files, rewrite its gradebook) nor another notebook;
 1. the notebook runs top to bottom in its own kernel process, with a per-cell time limit, a
-   whole-notebook budget and a cap on kept output; this only decides which cells ran to
-   completion (a definition counts when its cell did, as after "Restart & Run All");
+   whole-notebook budget and caps on each message and on kept output; this only decides which
+   cells ran to completion (a definition counts when its cell did, as after "Restart & Run
+   All");
 2. the *source* of those cells is parsed; of its top-level definitions (imports, ``def``,
    ``class``, assignments) the imports and whatever the graded functions refer to are kept,
    and other top-level code is not replayed (:mod:`qnncourse.grading.source`);
@@ -31,8 +38,9 @@ The grader therefore never takes a verdict, a value or an object from the learne
 
 What this does not defend against, on purpose or by necessity: code that calls the library's
 own implementation of what a task asks for (a name guard, :attr:`Task.forbidden`, catches the
-obvious forms only); code that writes to the file system (run the grader as a user who cannot
-write to the installed library, or in a container); learners who share code.
+obvious forms only); learners who share code; a notebook slowing the others down within its
+limits (there are no cgroups). Without bubblewrap the grader refuses to run unless given
+``--no-isolation``, and then none of step 0 holds (the reports say so).
 """
 
 from .feedback import check

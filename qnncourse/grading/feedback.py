@@ -22,9 +22,9 @@ from .encode import NotData, decode, encode
 from .task import Case, Outcome, Task, evaluate, task_rng
 from .tasks import TASKS
 
-__all__ = ["check", "run_case"]
+__all__ = ["FEEDBACK_SEED", "check", "run_case"]
 
-_FEEDBACK_SEED = 2024
+FEEDBACK_SEED = 2024  # what the notebooks show; the grader refuses it
 _FEEDBACK_SECONDS = 60
 
 
@@ -113,7 +113,7 @@ def check(task_id: str, func: Any) -> None:
         print(f"✗ {task.id}: expected your function {task.function}, got a "
               f"{type(func).__name__}.")
         return
-    cases = task.cases(task_rng(task.id, _FEEDBACK_SEED))
+    cases = task.cases(task_rng(task.id, FEEDBACK_SEED))
     problem = _signature_problem(task, func, cases[0].args)
     if problem is not None:
         print(f"✗ {task.id}: {problem}.")

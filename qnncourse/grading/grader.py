@@ -2,13 +2,18 @@
 
 The steps, and where each happens:
 
-1. read the file and tell which exercise it is (grader);
-2. run every cell in a fresh kernel with time limits (:mod:`~qnncourse.grading.kernel`);
+1. the submission has been read into memory (:func:`read_submission`, by the grader before
+   any notebook's code ran); tell which exercise it is (grader);
+2. run every cell in a fresh kernel with time limits, inside the notebook's own bubblewrap
+   sandbox (:mod:`~qnncourse.grading.kernel`, :mod:`~qnncourse.grading.isolation`);
 3. take the definitions from the cells that ran to completion (:mod:`~qnncourse.grading.source`);
-4. call the learner's functions on fresh random inputs in a fresh process
+4. call the learner's functions on fresh random inputs in a fresh sandboxed process
    (:mod:`~qnncourse.grading.sandbox`);
 5. compute the references with the grader's own library and judge (grader,
    :func:`~qnncourse.grading.task.evaluate`).
+
+:func:`grade_submission` does it for one submission and is what ``--jobs`` threads and dask
+workers run: its arguments and result are plain picklable data.
 """
 
 from __future__ import annotations
@@ -21,13 +26,19 @@ from pathlib import Path
 
 import nbformat
 
+import qnncourse
+
+from .isolation import Jail, Limits, Stopped
 from .kernel import CellResult, execute
 from .sandbox import Call, CallReport, Sandbox, run_calls
 from .source import Statement, cell_statements, definitions, forbidden_uses, needed
 from .task import Task, Verdict, evaluate, failed, task_rng
 from .tasks import EXERCISES
 
-__all__ = ["Row", "grade_notebook", "identify_exercise", "kernel_environment"]
+__all__ = ["Report", "Row", "Settings", "Submission", "grade_notebook", "grade_submission",
+           "identify_exercise", "kernel_environment", "read_submission"]
+
+_MEMORY_BYTES = 6 * 2**30  # address space per sandboxed process (never above the hard limit)
 
 
 @dataclass(frozen=True)
@@ -41,28 +52,52 @@ class Row:
     message: str
 
 
-def identify_exercise(path: Path, nb: nbformat.NotebookNode | None) -> str | None:
-    """The exercise a file is an attempt at: from the notebook's metadata, else its name."""
-    if nb is not None:
-        meta = nb.get("metadata", {}).get("qnncourse", {})
-        if isinstance(meta, dict) and meta.get("exercise") in EXERCISES:
-            return meta["exercise"]
-    for name in EXERCISES:
-        if name in path.name:
-            return name
-    match = re.match(r"(\d\d)_", path.name)
-    if match:
-        for name in EXERCISES:
-            if name.startswith(match.group(1) + "_"):
-                return name
-    return None
+@dataclass(frozen=True)
+class Submission:
+    """A notebook as the grader read it, once, before any notebook's code ran: its ``name``
+    (as given to the grader) and its bytes, or ``problem`` (why it could not be read)."""
+
+    name: str
+    data: bytes | None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a grading run grades: the ``seed`` of the random inputs, the ``timeout`` per cell
+    and per task (seconds), whether each notebook runs ``isolated`` in a bubblewrap sandbox,
+    and the grader-side paths no sandbox may show (``hidden``)."""
+
+    seed: int
+    timeout: float = 60.0
+    isolated: bool = True
+    hidden: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The grade of one notebook: its ``rows`` (one per task), the ``exercise`` it was graded
+    as, a ``note`` for the instructor (e.g. its file name names another exercise), and whether
+    the grader itself ``failed`` on it."""
+
+    notebook: str
+    exercise: str | None
+    rows: tuple[Row, ...]
+    note: str = ""
+    failed: bool = False
+
+    @property
+    def score(self) -> float:
+        return round(sum(r.score for r in self.rows), 2)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(r.max_score for r in self.rows), 2)
 
 
 def kernel_environment() -> dict[str, str]:
-    """Environment for kernels and sandboxes: they import the library the grader imported,
-    from the same place, single-threaded and without a display."""
-    import qnncourse
-
+    """Environment for trusted kernels (the authors' :mod:`~qnncourse.grading.build`): the
+    grader's own, importing the library the grader imported, single-threaded, no display."""
     root = str(Path(qnncourse.__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -71,58 +106,134 @@ def kernel_environment() -> dict[str, str]:
     return env
 
 
-def _read(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+def read_submission(path: str | Path) -> Submission:
+    """Read a submission into memory (never raises: an unreadable file is a ``problem``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Submission(str(path), Path(path).read_bytes())
     except FileNotFoundError:
-        return None, "file not found"
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"could not read the file ({type(exc).__name__})"
+        return Submission(str(path), None, "file not found")
+    except OSError as exc:
+        return Submission(str(path), None, f"could not read the file ({type(exc).__name__})")
+
+
+def _by_name(name: str) -> str | None:
+    base = Path(name).name
+    for exercise in EXERCISES:
+        if exercise in base:
+            return exercise
+    match = re.match(r"(\d\d)_", base)
+    if match:
+        for exercise in EXERCISES:
+            if exercise.startswith(match.group(1) + "_"):
+                return exercise
+    return None
+
+
+def identify_exercise(path: str | Path, nb: nbformat.NotebookNode | None
+                      ) -> tuple[str | None, str]:
+    """The exercise a file is an attempt at -- from the notebook's metadata, else its name --
+    and a note when the two disagree (the metadata wins: a file name is easily changed)."""
+    by_name = _by_name(str(path))
+    if nb is not None:
+        meta = nb.get("metadata", {}).get("qnncourse", {})
+        if isinstance(meta, dict) and meta.get("exercise") in EXERCISES:
+            exercise = meta["exercise"]
+            if by_name is not None and by_name != exercise:
+                return exercise, (f"graded as {exercise}, which its metadata names; its file "
+                                  f"name suggests {by_name}")
+            return exercise, ""
+    return by_name, ""
+
+
+def _parse(data: bytes) -> tuple[nbformat.NotebookNode | None, str]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "could not read the file (UnicodeDecodeError)"
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a bad file
         return None, f"not a Jupyter notebook ({type(exc).__name__}: {str(exc)[:120]})"
-    if not isinstance(nb.get("cells"), list):
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
         return None, "not a Jupyter notebook (it has no list of cells)"
+    for cell in cells:
+        # A cell without `source` (or with an odd one) reads as empty, as Jupyter shows it.
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        cell["source"] = source if isinstance(source, str) else ""
+        if cell.get("cell_type") == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = nbformat.NotebookNode()
     return nb, ""
 
 
-def grade_notebook(path: str | Path, *, seed: int, timeout: float = 60.0) -> list[Row]:
-    """Grade one notebook; one :class:`Row` per task of its exercise, never an exception.
+def grade_submission(submission: Submission, settings: Settings) -> Report:
+    """Grade one submission; a :class:`Report` with a row per task, never an exception."""
+    name = submission.name
+    try:
+        return _grade(submission, settings)
+    except Stopped:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the report must go on for the other notebooks
+        return Report(name, None, (Row(name, "-", 0.0, 0.0,
+                                       f"the grader could not grade this notebook "
+                                       f"({type(exc).__name__}: {exc}); please report this"),),
+                      failed=True)
+
+
+def grade_notebook(path: str | Path, *, seed: int, timeout: float = 60.0,
+                   isolated: bool = True) -> list[Row]:
+    """Grade the notebook file ``path``; one :class:`Row` per task of its exercise.
 
     ``timeout`` (seconds) bounds each cell in the kernel, the replay of the definitions and
     each task's calls in the sandbox; the whole kernel run is bounded by ``10 * timeout``.
     """
-    name = str(path)
-    try:
-        return _grade(Path(path), name, seed, timeout)
-    except Exception as exc:  # noqa: BLE001 - the report must go on for the other notebooks
-        return [Row(name, "-", 0.0, 0.0, f"the grader could not grade this notebook "
-                                         f"({type(exc).__name__}: {exc}); please report this")]
+    report = grade_submission(read_submission(path),
+                              Settings(seed=seed, timeout=timeout, isolated=isolated))
+    return list(report.rows)
 
 
-def _grade(path: Path, name: str, seed: int, timeout: float) -> list[Row]:
-    nb, problem = _read(path)
-    exercise = identify_exercise(path, nb)
+def _grade(submission: Submission, settings: Settings) -> Report:
+    name = submission.name
+    nb, problem = (None, submission.problem) if submission.data is None \
+        else _parse(submission.data)
+    exercise, note = identify_exercise(name, nb)
     if exercise is None:
         why = problem or "its metadata and file name do not name one of " + \
             ", ".join(sorted(EXERCISES))
-        return [Row(name, "-", 0.0, 0.0, f"cannot tell which exercise this is: {why}")]
+        return Report(name, None, (Row(name, "-", 0.0, 0.0,
+                                       f"cannot tell which exercise this is: {why}"),))
     tasks = EXERCISES[exercise]
     if nb is None:
-        return [Row(name, t.id, 0.0, t.points, problem) for t in tasks]
-    env = kernel_environment()
-    with tempfile.TemporaryDirectory(prefix="qnncourse-grade-") as work:
+        return Report(name, exercise, tuple(Row(name, t.id, 0.0, t.points, problem)
+                                            for t in tasks), note)
+    timeout = settings.timeout
+    jail = Jail(isolated=settings.isolated, hidden=settings.hidden)
+    limits = Limits(memory=_MEMORY_BYTES, cpu=int(10 * timeout) + 60)
+    base = Path(name).name
+    base = base if base not in ("", ".", "..") else "notebook.ipynb"
+    with tempfile.TemporaryDirectory(prefix="qnncourse-grade-",
+                                     ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        (work / "in").mkdir()
+        copy = work / "in" / base  # what the kernel sees: a copy, never the submitted file
+        copy.write_bytes(submission.data)
         # The sandbox imports the library while the kernel runs; it gets its job afterwards.
-        with Sandbox(env=env, cwd=work) as sandbox:
-            cells = execute(nb, timeout=timeout, budget=10 * timeout, cwd=work, env=env)
-            verdicts = _judge_tasks(nb, cells, tasks, seed=seed, timeout=timeout, env=env,
-                                    cwd=work, sandbox=sandbox)
-    return [Row(name, v.task.id, v.score, v.task.points, v.message) for v in verdicts]
+        with Sandbox(jail=jail, limits=limits, workdir=work) as sandbox:
+            cells = execute(nb, timeout=timeout, budget=10 * timeout, jail=jail,
+                            limits=limits, workdir=work, notebook=copy)
+            verdicts = _judge_tasks(nb, cells, tasks, seed=settings.seed, timeout=timeout,
+                                    jail=jail, limits=limits, workdir=work, sandbox=sandbox)
+    rows = tuple(Row(name, v.task.id, v.score, v.task.points, v.message) for v in verdicts)
+    return Report(name, exercise, rows, note)
 
 
 def _judge_tasks(nb, cells: list[CellResult], tasks: tuple[Task, ...], *, seed: int,
-                 timeout: float, env: dict[str, str], cwd: str, sandbox: Sandbox
+                 timeout: float, jail: Jail, limits: Limits, workdir: Path, sandbox: Sandbox
                  ) -> list[Verdict]:
     kept: list[Statement] = []
     everywhere: list[Statement] = []
@@ -154,7 +265,8 @@ def _judge_tasks(nb, cells: list[CellResult], tasks: tuple[Task, ...], *, seed: 
 
     replay = needed(kept, [call.function for call in calls])
     load_errors, reports = run_calls([(s.cell, s.node) for s in replay], calls,
-                                     timeout=timeout, env=env, cwd=cwd, started=sandbox)
+                                     timeout=timeout, jail=jail, limits=limits,
+                                     workdir=workdir, started=sandbox)
     for task in tasks:
         if task.id in reports:
             verdicts[task.id] = _verdict(task, cases[task.id], reports[task.id], load_errors)

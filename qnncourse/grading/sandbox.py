@@ -1,14 +1,15 @@
 """Run the learner's functions on the grader's inputs, in a fresh process.
 
-Grader side: :func:`run_calls` starts ``python -m qnncourse.grading.sandbox FD``, sends it (on
+Grader side: :func:`run_calls` starts ``python -m qnncourse.grading.sandbox FD`` (inside the
+notebook's bubblewrap sandbox, :class:`~qnncourse.grading.isolation.Jail`), sends it (on
 stdin, pickled) the learner's definitions and, per task, the inputs to call the learner's
 function with. The sandbox replays the definitions, calls each function and writes one JSON
 line per event to file descriptor ``FD``; its stdout and stderr are discarded, so printing costs
 nothing. The grader reads those lines with a deadline per task, caps their size, decodes values
 with :func:`qnncourse.grading.encode.decode` (data only) and kills the process group when a task
 overruns -- then starts a new sandbox for the tasks that remain, so one infinite loop costs one
-task. Nothing that runs in the sandbox can reach the grader's memory: the worst it can do is
-report wrong values, which are then judged wrong.
+task. Nothing that runs in the sandbox can reach the grader's memory or see the grader's
+processes and files: the worst it can do is report wrong values, which are then judged wrong.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .encode import NotData, decode, encode
+from .isolation import Jail, Limits, register, unregister
 from .task import Outcome
 
 __all__ = ["Call", "CallReport", "Sandbox", "run_calls"]
@@ -37,7 +40,6 @@ __all__ = ["Call", "CallReport", "Sandbox", "run_calls"]
 _STARTUP_SECONDS = 120.0  # importing numpy/qutip/the library on a busy machine
 _MAX_VALUE_BYTES = 4_000_000
 _MAX_TOTAL_BYTES = 64_000_000
-_MEMORY_BYTES = 6 * 2**30
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,9 @@ def run_calls(
     calls: list[Call],
     *,
     timeout: float,
-    env: dict[str, str],
-    cwd: str,
+    jail: Jail,
+    limits: Limits,
+    workdir: Path,
     started: Sandbox | None = None,
 ) -> tuple[list[str], dict[str, CallReport]]:
     """Replay ``definitions`` (cell number, statement) in a sandbox and make ``calls``.
@@ -98,7 +101,7 @@ def run_calls(
     remaining = list(calls)
     box = started
     while remaining:
-        box = box or Sandbox(env=env, cwd=cwd)
+        box = box or Sandbox(jail=jail, limits=limits, workdir=workdir)
         with box:
             box.send(definitions, remaining)
             try:
@@ -167,17 +170,30 @@ class Sandbox:
     """One sandbox process and the pipe it reports on. It starts (and imports the library)
     at once, and waits for its job on stdin."""
 
-    def __init__(self, *, env: dict[str, str], cwd: str) -> None:
+    def __init__(self, *, jail: Jail, limits: Limits, workdir: Path) -> None:
         read_fd, write_fd = os.pipe()
-        self.proc = subprocess.Popen(
+        cmd, cwd, env = jail.command(
             [sys.executable, "-m", "qnncourse.grading.sandbox", str(write_fd)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(write_fd,), cwd=cwd, env=env, start_new_session=True,
-        )
+            limits=limits, workdir=workdir)
+        try:
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=(write_fd,), cwd=cwd, env=env,
+                start_new_session=True)
+        except BaseException:
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
         os.close(write_fd)
         self.fd = read_fd
         self.buffer = b""
         self.total = 0
+        try:
+            self._key = register(self._kill)
+        except BaseException:  # the run is being stopped: the process is killed already
+            self.proc.wait()
+            os.close(read_fd)
+            raise
 
     def send(self, definitions: list[tuple[int, ast.stmt]], calls: list[Call]) -> None:
         job = pickle.dumps({
@@ -190,12 +206,16 @@ class Sandbox:
         except OSError:
             pass  # it died at once; expect() will say so
 
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # isolated: ends the whole sandbox
+
     def close(self) -> None:
         if self.fd < 0:
             return  # closed already
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._kill()
         self.proc.wait()
+        unregister(self._key)
         with contextlib.suppress(OSError):
             self.proc.stdin.close()
         os.close(self.fd)
@@ -256,9 +276,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _main(fd: int) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_BYTES, _MEMORY_BYTES))
+    # the limits (memory, CPU, processes, files) were set by the jail's launcher
     out = os.fdopen(fd, "wb", buffering=0)
 
     def send(**message: Any) -> None:
