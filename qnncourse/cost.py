@@ -79,7 +79,7 @@ class Cost:
     >>> cost = Cost(tensor_product_rx(2), global_cost(2))
     >>> round(cost([np.pi / 2, 0.0]), 6)       # 1 - cos^2(pi/4) cos^2(0)
     0.5
-    >>> cost.gradient([np.pi / 2, 0.0]).round(6)
+    >>> cost.gradient([np.pi / 2, 0.0]).round(6) + 0.0   # + 0.0: no signed zeros
     array([0.5, 0. ])
     >>> cost.evaluations                        # 1 value + 2 per parameter
     5

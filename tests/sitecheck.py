@@ -3,7 +3,9 @@
 Used by ``test_site.py``. A page passes when: it loads with no console error and no uncaught
 exception; it requests nothing from any host but the local server (such requests are aborted
 before they leave the machine, and reported); every request it makes succeeds; every image has
-loaded; and, where it has math, MathJax has typeset every formula without a TeX error.
+loaded; where it has math, MathJax has typeset every formula without a TeX error; and no display
+equation is wider than its box: at a desktop width (``DESKTOP``) none may be wider than the text
+column, and at any width a wide one must scroll sideways inside its own box, never be cut off.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,7 +32,7 @@ CHROMIUM_ARGS = [
 ]
 
 # Wait for MathJax 3 to finish its first typesetting pass, then count what it produced.
-_MATH_STATUS_JS = """
+_MATH_STATUS_JS = r"""
 async () => {
   const nodes = Array.from(document.querySelectorAll('.math'));
   if (nodes.length === 0) return {math: 0, typeset: 0, errors: 0};
@@ -38,10 +42,27 @@ async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
+  // A display equation is too wide when its typeset content is wider than its box; whether
+  // it then scrolls depends on the box's overflow-x (visible means the overflow is cut off by
+  // the column or spills over the sidebar).
+  const wide = [], cut = [];
+  const items = (window.MathJax && MathJax.startup && MathJax.startup.document)
+    ? Array.from(MathJax.startup.document.math) : [];
+  for (const item of items) {
+    const box = item.typesetRoot;
+    if (!item.display || !box || !box.isConnected) continue;
+    if (box.scrollWidth > box.clientWidth + 1) {
+      const tex = item.math.replace(/\s+/g, ' ').trim().slice(0, 70);
+      wide.push(tex);
+      if (!['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) cut.push(tex);
+    }
+  }
   return {
     math: nodes.length,
     typeset: nodes.filter(n => n.querySelector('mjx-container')).length,
     errors: document.querySelectorAll('mjx-merror').length,
+    wide: wide,
+    cut: cut,
   };
 }
 """
@@ -65,6 +86,9 @@ class PageReport:
     math_nodes: int = 0
     math_typeset: int = 0
     math_errors: int = 0
+    viewport_width: int = DESKTOP["width"]
+    wide_equations: list[str] = field(default_factory=list)  # wider than their box
+    cut_equations: list[str] = field(default_factory=list)  # ... and their box does not scroll
 
     @property
     def problems(self) -> list[str]:
@@ -76,6 +100,11 @@ class PageReport:
             found.append(f"MathJax typeset {self.math_typeset} of {self.math_nodes} formulas")
         if self.math_errors:
             found.append(f"{self.math_errors} TeX errors in typeset math")
+        if self.viewport_width >= DESKTOP["width"]:
+            found += [f"display equation wider than the column at {self.viewport_width} px: {t}"
+                      for t in self.wide_equations]
+        found += [f"display equation cut off (its box does not scroll): {t}"
+                  for t in self.cut_equations]
         return found
 
 
@@ -137,6 +166,8 @@ def check_page(context, url: str) -> PageReport:
         status["typeset"],
         status["errors"],
     )
+    report.viewport_width = page.viewport_size["width"]
+    report.wide_equations, report.cut_equations = status.get("wide", []), status.get("cut", [])
     report.broken_images = page.evaluate(_BROKEN_IMAGES_JS)
     # Errors that arrive late (e.g. from deferred widget rendering) still count.
     page.wait_for_timeout(200)

@@ -4,22 +4,48 @@ import os
 from pathlib import Path
 
 import pytest
-from sitecheck import CHROMIUM, CHROMIUM_ARGS, check_page, html_pages, search_hits, serve
+from sitecheck import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    check_page,
+    html_pages,
+    search_hits,
+    serve,
+)
+
+pytestmark = pytest.mark.browser  # `make site-test` runs these, after Chromium is installed
 
 # QNN_SITE points the test at another build (e.g. a chapter built on its own).
 SITE = Path(os.environ.get("QNN_SITE", Path(__file__).resolve().parents[1] / "_build" / "html"))
 
 
 @pytest.fixture(scope="module")
-def context():
+def browser():
     if not (SITE / "index.html").exists():
         pytest.fail(f"no built book at {SITE}: run `make book` first")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context()
-        yield ctx
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """A desktop window, 1280 px wide."""
+    ctx = browser.new_context(viewport=DESKTOP)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    """A phone's window, 390 px wide."""
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=3, is_mobile=True)
+    yield ctx
+    ctx.close()
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +64,54 @@ def test_the_book_has_its_pages():
 def test_page_is_clean_and_self_contained(context, site_url, page):
     report = check_page(context, site_url + page)
     assert report.problems == [], f"{page}: " + "; ".join(report.problems)
+
+
+def _pages_with_display_math() -> list[str]:
+    if not SITE.exists():
+        return []
+    return [p for p in html_pages(SITE)
+            if 'class="math notranslate' in (SITE / p).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", _pages_with_display_math())
+def test_wide_equations_scroll_in_their_box_on_a_phone(phone, site_url, page):
+    report = check_page(phone, site_url + page)
+    assert report.cut_equations == [], f"{page}: " + "; ".join(report.problems)
+
+
+def _math_page(directory: Path, tex: str, css: str = "") -> None:
+    """A page with one display equation, typeset by the built site's own MathJax."""
+    (directory / "_static").symlink_to(SITE / "_static")
+    (directory / "index.html").write_text(
+        '<!doctype html><html><head><link rel="icon" href="data:,">'
+        '<script defer src="_static/mathjax/tex-chtml.js"></script>'
+        f"<style>main {{ width: 600px; }} {css}</style></head><body><main>"
+        f'<div class="math notranslate nohighlight">\\[{tex}\\]</div></main></body></html>')
+
+
+@pytest.mark.parametrize("scrolls", [False, True])
+def test_checker_catches_an_equation_wider_than_its_column(browser, tmp_path, scrolls):
+    """The desktop check fails for an equation wider than the column, scrolling or not; on a
+    narrow screen only an equation that is cut off (its box does not scroll) fails."""
+    long_sum = " + ".join(f"\\theta_{{{k}}}^2 \\cos\\theta_{{{k + 1}}}" for k in range(30))
+    _math_page(tmp_path, long_sum,
+               "mjx-container[display=true] { overflow-x: auto; }" if scrolls else "")
+    ctx = browser.new_context(viewport=DESKTOP)
+    with serve(tmp_path) as url:
+        report = check_page(ctx, url + "index.html")
+    ctx.close()
+    assert report.math_typeset == report.math_nodes == 1
+    assert len(report.wide_equations) == 1 and report.wide_equations[0].startswith("\\theta_{0}")
+    assert any("wider than the column" in p for p in report.problems)
+    assert report.cut_equations == ([] if scrolls else report.wide_equations)
+
+
+def test_checker_passes_an_equation_that_fits(context, tmp_path):
+    _math_page(tmp_path, "C(\\theta) = \\langle 0 | U^\\dagger O U | 0 \\rangle")
+    with serve(tmp_path) as url:
+        report = check_page(context, url + "index.html")
+    assert report.math_typeset == report.math_nodes == 1
+    assert report.problems == []
 
 
 def test_math_pages_are_typeset(context, site_url):
