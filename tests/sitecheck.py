@@ -52,7 +52,7 @@ async () => {
     const box = item.typesetRoot;
     if (!item.display || !box || !box.isConnected) continue;
     if (box.scrollWidth > box.clientWidth + 1) {
-      const tex = item.math.replace(/\s+/g, ' ').trim().slice(0, 70);
+      const tex = item.math.replace(/\s+/g, ' ').trim().slice(0, 90);
       wide.push(tex);
       if (!['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) cut.push(tex);
     }
@@ -65,6 +65,13 @@ async () => {
     cut: cut,
   };
 }
+"""
+
+# Code blocks and printed output whose lines run past their box (hidden or behind a scroll bar).
+_WIDE_CODE_JS = """
+() => Array.from(document.querySelectorAll('pre'))
+  .filter(p => p.scrollWidth > p.clientWidth + 1 && p.offsetParent !== null)
+  .map(p => p.innerText.split('\\n')[0].slice(0, 60))
 """
 
 _BROKEN_IMAGES_JS = """
@@ -89,6 +96,7 @@ class PageReport:
     viewport_width: int = DESKTOP["width"]
     wide_equations: list[str] = field(default_factory=list)  # wider than their box
     cut_equations: list[str] = field(default_factory=list)  # ... and their box does not scroll
+    wide_code: list[str] = field(default_factory=list)  # code blocks with lines past their box
 
     @property
     def problems(self) -> list[str]:
@@ -105,6 +113,8 @@ class PageReport:
                       for t in self.wide_equations]
         found += [f"display equation cut off (its box does not scroll): {t}"
                   for t in self.cut_equations]
+        if self.viewport_width >= DESKTOP["width"]:
+            found += [f"code or output line wider than its box: {t}" for t in self.wide_code]
         return found
 
 
@@ -169,6 +179,7 @@ def check_page(context, url: str) -> PageReport:
     report.viewport_width = page.viewport_size["width"]
     report.wide_equations, report.cut_equations = status.get("wide", []), status.get("cut", [])
     report.broken_images = page.evaluate(_BROKEN_IMAGES_JS)
+    report.wide_code = page.evaluate(_WIDE_CODE_JS)
     # Errors that arrive late (e.g. from deferred widget rendering) still count.
     page.wait_for_timeout(200)
     page.close()

@@ -106,6 +106,18 @@ def test_checker_catches_an_equation_wider_than_its_column(browser, tmp_path, sc
     assert report.cut_equations == ([] if scrolls else report.wide_equations)
 
 
+def test_checker_catches_a_code_line_past_its_box(context, tmp_path):
+    line = "x = " + " + ".join(f"theta[{k}]" for k in range(40))
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+        f'<main style="width: 600px"><pre style="overflow-x: auto">{line}</pre>'
+        f'<pre style="white-space: pre-wrap">{line}</pre></main></body></html>')
+    with serve(tmp_path) as url:
+        report = check_page(context, url + "index.html")
+    assert report.wide_code == [line[:60]]
+    assert any("code or output line wider than its box" in p for p in report.problems)
+
+
 def test_checker_passes_an_equation_that_fits(context, tmp_path):
     _math_page(tmp_path, "C(\\theta) = \\langle 0 | U^\\dagger O U | 0 \\rangle")
     with serve(tmp_path) as url:
