@@ -31,7 +31,8 @@ def test_every_toc_entry_exists():
     files = _toc_files(toc)
     assert files, "the toc lists no files"
     missing = [
-        f for f in files if not any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb"))
+        f for f in files
+        if not any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb", ".rst"))
     ]
     assert missing == []
 
@@ -57,11 +58,24 @@ def _bib_entries() -> dict[str, str]:
     return {m.group(1): m.group(2) for m in re.finditer(r"@\w+\{([^,]+),(.*?)\n\}", text, re.S)}
 
 
+# The one entry without a DOI: the online article the course tests and corrects.
+SOURCE_ARTICLE = "dissanayaka2026convergence"
+
+
 def test_every_reference_has_a_doi():
     entries = _bib_entries()
     assert len(entries) >= 8
     no_doi = [key for key, body in entries.items() if not re.search(r"doi\s*=\s*\{10\.", body)]
-    assert no_doi == []
+    assert no_doi == [SOURCE_ARTICLE]
+
+
+def test_the_source_article_is_cited_on_the_landing_page_and_above_the_errata():
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert f"{{cite:t}}`{SOURCE_ARTICLE}`" in intro
+    outlook = (ROOT / "book" / "08_outlook.md").read_text()
+    errata = outlook.index("## Errata of the source article")
+    table = outlook.index("```{list-table}", errata)
+    assert SOURCE_ARTICLE in outlook[errata:table]
 
 
 def test_every_doi_of_the_article_is_cited_or_corrected():
@@ -104,3 +118,39 @@ def test_different_inline_scripts_are_kept():
     context = {"script_files": scripts}
     selfcontained._deduplicate_scripts(None, "page", "page.html", context, None)
     assert context["script_files"] == scripts
+
+
+def test_binder_installs_the_pinned_requirements_and_the_library():
+    requirements = (ROOT / "binder" / "requirements.txt").read_text().split()
+    assert "../requirements.txt" in requirements  # via -r: the same exact pins as the build
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    assert re.search(r"^pip install .*-e \.$", post_build.read_text(), re.M)
+
+
+def test_launch_buttons_open_files_that_exist():
+    """Binder opens the chapter's own file (a MyST notebook); Colab, which opens only .ipynb
+    files, has no button."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    launch = config["launch_buttons"]
+    assert launch.get("binderhub_url") and not launch.get("colab_url")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for f in _toc_files(toc):
+        assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb", ".rst"))
+
+
+def test_the_repository_url_is_written_once():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    owner_repo = url.removeprefix("https://github.com/")
+    hits = []
+    for path in ROOT.rglob("*"):
+        rel = path.relative_to(ROOT)
+        if (rel.parts[0] in {".venv", "_build", "vendor", ".git"} or not path.is_file()
+                or path.suffix not in {".md", ".yml", ".py", ".ipynb", ".txt", ".toml", ".cfg",
+                                       ".rst", ""}):
+            continue
+        if owner_repo in path.read_text(errors="ignore"):
+            hits.append(str(rel))
+    assert hits == ["_config.yml"]
+    assert "repository.url" in (ROOT / "README.md").read_text()

@@ -1,6 +1,7 @@
 """The rendered book, opened page by page in headless Chromium (run after `make book`)."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,67 @@ def test_static_explorers_switch_frames_without_a_kernel(context, site_url, page
                 "the figure")
     tab.close()
     assert errors == [], f"{page}: " + "; ".join(errors)
+
+
+# --- the library reference -------------------------------------------------------------------
+REFERENCE = "book/library_reference.html"
+
+
+def _public_names() -> list[tuple[str, str, object]]:
+    """(module, name, object) for every name of every public module's ``__all__``, found by
+    walking the package here, independently of the extension that writes the reference."""
+    import importlib
+    import pkgutil
+
+    import qnncourse
+
+    modules = [qnncourse]
+    for info in pkgutil.walk_packages(qnncourse.__path__, "qnncourse."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            modules.append(importlib.import_module(info.name))
+    return [(m.__name__, name, getattr(m, name))
+            for m in modules for name in getattr(m, "__all__", [])]
+
+
+def test_the_reference_documents_every_public_name():
+    """Each name of ``qnncourse.__all__`` and of every module's ``__all__`` appears in the
+    reference: in its module's table, and with an entry (an anchor with its dotted path) in the
+    module that defines it."""
+    import inspect
+
+    html = (SITE / REFERENCE).read_text(encoding="utf-8")
+    ids = set(re.findall(r'id="(qnncourse[\w.]*)"', html))
+    missing = []
+    for module, name, obj in _public_names():
+        if inspect.ismodule(obj):
+            target = f"module-{obj.__name__}"
+            found = f'id="{target}"' in html
+        elif inspect.isclass(obj) or inspect.isfunction(obj):
+            found = f"{obj.__module__}.{obj.__qualname__}" in ids
+        else:  # a constant: an entry under this name in some module exporting it
+            found = any(i.endswith("." + name) for i in ids)
+        if not found:
+            missing.append(f"{module}.{name}")
+    assert missing == []
+    assert len(_public_names()) > 100
+
+
+@pytest.mark.parametrize("dotted", ["qnncourse.cost.Cost", "qnncourse.circuit.Circuit",
+                                    "qnncourse.metric.metric_tensor",
+                                    "qnncourse.plateaus.lie_variance",
+                                    "qnncourse.plateaus.variance_scan"])
+def test_reference_entries_show_their_math(context, site_url, dotted):
+    """The entry exists on the reference page, and its formulas are typeset by MathJax."""
+    tab = context.new_page()
+    tab.goto(site_url + REFERENCE, wait_until="load")
+    tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    tab.evaluate("() => MathJax.startup.promise")
+    entry = tab.query_selector(f'dt[id="{dotted}"]')
+    assert entry is not None, f"no entry for {dotted}"
+    body = entry.evaluate_handle("dt => dt.nextElementSibling")
+    typeset = body.evaluate("dd => dd.querySelectorAll('mjx-container').length")
+    errors = body.evaluate("dd => dd.querySelectorAll('mjx-merror').length")
+    text = body.evaluate("dd => dd.innerText")
+    tab.close()
+    assert typeset > 0 and errors == 0, f"{dotted}: {typeset} formulas typeset, {errors} errors"
+    assert "Parameters" in text or "Returns" in text or len(text) > 200
