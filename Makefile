@@ -22,7 +22,7 @@ PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider
 # whatever the output is, so a log file would be full of escape sequences.
 plain = { if [ -t 1 ]; then cat; else sed -u 's/\x1b\[[0-9;]*[A-Za-z]//g'; fi; }
 
-.PHONY: book test lint unit exercises site-test setup vendor browser bench student clean
+.PHONY: book pdf test lint unit exercises site-test setup vendor browser bench student clean
 .DEFAULT_GOAL := book
 
 book: setup vendor
@@ -37,6 +37,17 @@ book: setup vendor
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going $$fresh 2>&1 | $(plain)
 	@mkdir -p _build && echo "$(LIB_HASH)" > _build/.library-hash
 	@echo "book ready: _build/html/index.html"
+
+# The whole book as one PDF: Jupyter Book's single-page build, printed by headless Chromium
+# (numbered chapters, equations, figures, bibliography, live links); also copied to the site,
+# whose download menu links it. pdftotext (poppler-utils) is for the test that reads it.
+pdf: book browser
+	@command -v pdftotext >/dev/null || { \
+	  echo "installing Debian's poppler-utils (pdftotext) for the PDF test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --keep-going 2>&1 | $(plain)
+	$(BIN)/python book/_ext/print_pdf.py _build/singlehtml _build/pdf/book.pdf
+	cp _build/pdf/book.pdf _build/html/book.pdf
 
 # Every stage runs even when an earlier one fails, so the last line adds up all of them;
 # `make test` still exits non-zero when any stage failed.
@@ -62,7 +73,7 @@ exercises: setup
 	    --junitxml=$(RESULTS)/exercises.xml 2>&1 | $(plain); \
 	else echo "no exercise solution notebooks yet: nothing for nbval to run"; fi
 
-site-test: setup browser
+site-test: setup browser pdf
 	$(PYTEST) tests -m browser --junitxml=$(RESULTS)/site-test.xml 2>&1 | $(plain)
 
 # --- set-up (each step keyed on the files it depends on) -------------------------------------

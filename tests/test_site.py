@@ -264,3 +264,44 @@ def test_reference_entries_show_their_math(context, site_url, dotted):
     tab.close()
     assert typeset > 0 and errors == 0, f"{dotted}: {typeset} formulas typeset, {errors} errors"
     assert "Parameters" in text or "Returns" in text or len(text) > 200
+
+
+# --- the book as a PDF (`make pdf`, which site-test runs first) -------------------------------
+PDF = SITE.parent / "pdf" / "book.pdf"
+
+
+def _chapter_titles() -> list[str]:
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    chapters = next(p for p in toc["parts"] if p.get("numbered"))["chapters"]
+    files = [c["file"] for c in chapters] + [s["file"] for c in chapters
+                                             for s in c.get("sections", [])]
+    titles = []
+    for f in files:
+        text = (root / f).with_suffix(".md").read_text(encoding="utf-8")
+        titles.append(re.search(r"^# (.+)$", text, re.M).group(1).strip())
+    return titles
+
+
+def test_the_pdf_is_the_whole_book():
+    import shutil
+    import subprocess
+
+    if not PDF.exists():
+        pytest.fail(f"no {PDF}: run `make pdf` first")
+    assert shutil.which("pdftotext") and shutil.which("pdfinfo"), "make pdf installs poppler"
+    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+    text = subprocess.run(["pdftotext", "-layout", str(PDF), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = " ".join(text.split())
+    titles = _chapter_titles()
+    assert len(titles) >= 6
+    missing = [t for t in titles if " ".join(t.split()) not in flat]
+    assert missing == []
+    # every chapter runs over several pages, and the bibliography is in it
+    assert pages >= 5 * len(titles), pages
+    assert "Bibliography" in flat and "doi" in flat.lower()
+    assert (SITE / "book.pdf").exists(), "the site's download menu links book.pdf"
