@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import sys
 import threading
 from pathlib import Path
@@ -37,8 +38,21 @@ FOOTER = ('<div style="font-size: 8px; width: 100%; text-align: center; color: #
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 
 
-def print_pdf(site: Path, out: Path, timeout_ms: int = 180_000) -> None:
-    """Load ``site/index.html``, wait for MathJax, print to ``out``."""
+def book_page(site: Path) -> str:
+    """The single page, relative to ``site``. Jupyter Book writes ``index.html`` as a redirect
+    to the root document (``book/intro.html``), whose links are relative to the site's root
+    (``_static/``, ``_images/``): a copy at the root, ``book-print.html``, resolves them."""
+    index = (site / "index.html").read_text(encoding="utf-8")
+    redirect = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', index)
+    if not redirect:
+        return "index.html"
+    page = site / "book-print.html"
+    page.write_text((site / redirect.group(1)).read_text(encoding="utf-8"), encoding="utf-8")
+    return page.name
+
+
+def print_pdf(site: Path, out: Path, timeout_ms: int = 300_000) -> None:
+    """Load the single page, wait for MathJax, print to ``out``."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -52,7 +66,7 @@ def print_pdf(site: Path, out: Path, timeout_ms: int = 180_000) -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page()
             page.set_default_timeout(timeout_ms)
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html",
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{book_page(site)}",
                       wait_until="load")
             page.wait_for_load_state("networkidle")
             page.wait_for_function(
