@@ -154,3 +154,27 @@ def test_the_repository_url_is_written_once():
             hits.append(str(rel))
     assert hits == ["_config.yml"]
     assert "repository.url" in (ROOT / "README.md").read_text()
+
+
+def test_the_test_summary_adds_up_every_stage(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / ".ci"))
+    import summary
+
+    (tmp_path / "unit.xml").write_text(
+        '<testsuites><testsuite tests="10" failures="1" errors="1" skipped="2"/></testsuites>')
+    (tmp_path / "unit.rc").write_text("1")
+    (tmp_path / "lint.rc").write_text("0")
+    (tmp_path / "book.rc").write_text("2")  # no XML: one check, failed
+    (tmp_path / "site-test.rc").write_text("1")  # crashed before any test ran
+    (tmp_path / "site-test.xml").write_text('<testsuite tests="0" failures="0" errors="0"/>')
+    status = summary.main([str(tmp_path), "lint", "unit", "book", "site-test", "exercises"])
+    last = capsys.readouterr().out.splitlines()[-1]
+    # lint 1 passed; unit 6 passed, 2 failed, 2 skipped; book 1 failed; site-test 1 failed;
+    # exercises left no result at all: 1 failed
+    assert last == "7 passed, 5 failed, 2 skipped"
+    assert status == 1
+    for stage in ("unit", "book", "site-test", "exercises"):
+        (tmp_path / f"{stage}.xml").unlink(missing_ok=True)
+        (tmp_path / f"{stage}.rc").write_text("0")
+    assert summary.main([str(tmp_path), "lint", "unit", "book", "site-test", "exercises"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed, 0 skipped"

@@ -305,3 +305,14 @@ def test_the_pdf_is_the_whole_book():
     assert pages >= 5 * len(titles), pages
     assert "Bibliography" in flat and "doi" in flat.lower()
     assert (SITE / "book.pdf").exists(), "the site's download menu links book.pdf"
+
+
+def test_every_page_offers_the_book_pdf():
+    """The download menu of each page links the book's PDF, and the link resolves."""
+    pages = [p for p in html_pages(SITE) if p.startswith(("book/", "exercises/"))]
+    assert pages
+    for page in pages:
+        links = re.findall(r'<a href="([^"]*book\.pdf)"', (SITE / page).read_text("utf-8"))
+        assert links, f"{page}: no link to the book's PDF"
+        assert ((SITE / page).parent / links[0]).resolve() == (SITE / "book.pdf").resolve()
+    assert (SITE / "book.pdf").exists()
