@@ -1,5 +1,7 @@
-"""Sphinx extension: back matter. A proof index that lists titles, not internal labels, and
-the whole book as a PDF in every page's download menu.
+"""Sphinx extension: back matter. A proof index that lists titles, not internal labels; the
+whole book as a PDF in every page's download menu; and a bibliography labelled author-year
+("McClean et al. 2018"), like the citations in the text, instead of pybtex's alpha labels
+("MBS+18").
 
 sphinx-proof's index ("Proof Index", ``prf-prf.html``) names each definition and theorem by its
 label (``thm-ch2-shift``), which means nothing to a reader. This extension records each
@@ -13,7 +15,51 @@ from collections import defaultdict
 from typing import Any
 
 from docutils import nodes
+from pybtex.markup import LaTeXParser
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
 from sphinx_proof.domain import ProofDomain, ProofIndex
+
+
+def _plain(latex: str) -> str:
+    return LaTeXParser(latex).parse().render_as("text")
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """``Surname Year``, ``Surname and Other Year`` or ``Surname et al. Year``; a letter
+    (2018a, 2018b) separates works that would share a label."""
+
+    def format_labels(self, sorted_entries):
+        labels = []
+        for entry in sorted_entries:
+            persons = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [_plain(" ".join(p.last_names)) for p in persons]
+            if not names:
+                who = _plain(entry.fields.get("title", "Anon."))[:30]
+            elif len(names) == 1:
+                who = names[0]
+            elif len(names) == 2:
+                who = f"{names[0]} and {names[1]}"
+            else:
+                who = f"{names[0]} et al."
+            labels.append(f"{who} {entry.fields.get('year', 'n.d.')}")
+        for label in list(labels):
+            same = [i for i, other in enumerate(labels) if other == label]
+            if len(same) > 1:
+                for letter, i in zip("abcdefghij", same, strict=False):
+                    labels[i] = f"{label}{letter}"
+        yield from labels
+
+
+class AuthorYearStyle(PlainStyle):
+    """pybtex's plain style (sorted by author, year, title) with author-year labels."""
+
+    default_label_style = "qnn-author-year"
+
+
+register_plugin("pybtex.style.labels", "qnn-author-year", AuthorYearLabels)
+register_plugin("pybtex.style.formatting", "qnn-author-year", AuthorYearStyle)
 
 
 def _titles(env: Any) -> dict[str, str]:
