@@ -168,6 +168,8 @@ def check_page(context, url: str) -> PageReport:
         lambda r: urlparse(r.url).netloc == local_host and report.failed_requests.append(r.url),
     )
     page.on("response", lambda r: r.status >= 400 and report.failed_requests.append(r.url))
+    # generous: the library reference is one long page, typeset on a busy 2-core machine
+    page.set_default_timeout(120_000)
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")
     status = page.evaluate(_MATH_STATUS_JS)
