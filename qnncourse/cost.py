@@ -272,8 +272,8 @@ class Loss(Cost):
 
     .. math::
 
-        L_\\mathrm{mse} = \\frac1m\\sum_i (f_i - y_i)^2, \\qquad
-        L_\\mathrm{ce} = -\\frac1m\\sum_i \\big[y_i\\log p_i + (1 - y_i)\\log(1 - p_i)\\big],
+        L_\\mathrm{mse} &= \\frac1m\\sum_i (f_i - y_i)^2, \\\\
+        L_\\mathrm{ce} &= -\\frac1m\\sum_i \\big[y_i\\log p_i + (1 - y_i)\\log(1 - p_i)\\big],
         \\quad p_i = \\frac{1 + f_i}{2},
 
     where cross-entropy needs labels in :math:`\\{0, 1\\}` and an observable with spectrum in
