@@ -13,8 +13,16 @@ CACHE := _build/.jupyter_cache
 # pip warns once per package about local mirror folders this machine's pip config names but
 # does not have; the filter keeps the log readable (pipefail still reports pip's own failure).
 pip_install = $(BIN)/python -m pip install --quiet $(1) 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+# The pytest stages leave junit XML here and `make test` each stage's exit code; the last line
+# of `make test` adds them up (.ci/summary.py).
+RESULTS := _build/test-results
+STAGES := lint unit exercises book site-test
+PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider
+# Colour codes only on a terminal: jupyter-book colours its messages and IPython its tracebacks
+# whatever the output is, so a log file would be full of escape sequences.
+plain = { if [ -t 1 ]; then cat; else sed -u 's/\x1b\[[0-9;]*[A-Za-z]//g'; fi; }
 
-.PHONY: book test lint unit exercises site-test setup vendor browser sandbox bench student clean
+.PHONY: book pdf test lint unit exercises site-test setup vendor browser sandbox bench student clean
 .DEFAULT_GOAL := book
 
 book: setup vendor
@@ -24,38 +32,70 @@ book: setup vendor
 	  rm -rf $(CACHE); fresh="--all"; fi; \
 	if [ -f _build/html/index.html ] && [ vendor/site/.stamp -nt _build/html/index.html ]; then \
 	  fresh="--all"; fi; \
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python book/_ext/execute_parallel.py --jobs 2; \
-	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going $$fresh
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python book/_ext/execute_parallel.py --jobs 2 \
+	  2>&1 | $(plain); \
+	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going $$fresh 2>&1 | $(plain)
 	@mkdir -p _build && echo "$(LIB_HASH)" > _build/.library-hash
 	@echo "book ready: _build/html/index.html"
 
-test: lint unit exercises book site-test
+# The whole book as one PDF: Jupyter Book's single-page build, printed by headless Chromium
+# (numbered chapters, equations, figures, bibliography, live links); also copied to the site,
+# whose download menu links it. pdftotext (poppler-utils) is for the test that reads it.
+pdf: book browser
+	@command -v pdftotext >/dev/null || { \
+	  echo "installing Debian's poppler-utils (pdftotext) for the PDF test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --keep-going 2>&1 | $(plain)
+	$(BIN)/python book/_ext/print_pdf.py _build/singlehtml _build/pdf/book.pdf
+	cp _build/pdf/book.pdf _build/html/book.pdf
+
+# Every stage runs even when an earlier one fails, so the last line adds up all of them;
+# `make test` still exits non-zero when any stage failed.
+test:
+	@rm -rf $(RESULTS); mkdir -p $(RESULTS); rc=0; \
+	for s in $(STAGES); do \
+	  echo "== make $$s"; s_rc=0; $(MAKE) --no-print-directory $$s || s_rc=$$?; \
+	  echo $$s_rc > $(RESULTS)/$$s.rc; [ $$s_rc = 0 ] || rc=1; \
+	done; \
+	$(PYTHON) .ci/summary.py $(RESULTS) $(STAGES) || rc=1; exit $$rc
 
 lint: setup
 	$(BIN)/ruff check .
 
+# Tests that need a browser are marked `browser` and run in site-test, after Chromium is in.
 unit: setup sandbox
-	$(BIN)/python -m pytest tests qnncourse --doctest-modules --ignore=tests/test_site.py \
-	  -q -p no:cacheprovider
+	$(PYTEST) tests qnncourse --doctest-modules --ignore=tests/test_site.py -m "not browser" \
+	  --junitxml=$(RESULTS)/unit.xml 2>&1 | $(plain)
 
 exercises: setup sandbox
 	@if ls exercises/solutions/*.ipynb >/dev/null 2>&1; then \
-	  $(BIN)/python -m pytest --nbval exercises/solutions -q -p no:cacheprovider \
-	    --nbval-sanitize-with exercises/nbval_sanitize.cfg; \
+	  $(PYTEST) --nbval exercises/solutions --nbval-sanitize-with exercises/nbval_sanitize.cfg \
+	    --junitxml=$(RESULTS)/exercises.xml 2>&1 | $(plain); \
 	else echo "no exercise solution notebooks yet: nothing for nbval to run"; fi
 
-site-test: setup browser
-	$(BIN)/python -m pytest tests/test_site.py -q -p no:cacheprovider
+site-test: setup browser pdf
+	$(PYTEST) tests -m browser --junitxml=$(RESULTS)/site-test.xml 2>&1 | $(plain)
 
 # --- set-up (each step keyed on the files it depends on) -------------------------------------
 setup: $(VENV)/.installed
+
+# setuptools' generic "Editable installation" advice is not about this project. The kernel
+# spec: kernels and their local clients talk over loopback TCP, and ipykernel logs a warning
+# about it at every start, so it keeps only the kernel app's errors (cells' own output is
+# untouched); and figures are PNGs at twice their displayed size ("retina"), sharp on high-DPI
+# screens.
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(call pip_install,--upgrade pip)
 	$(call pip_install,-r requirements.txt)
-	$(call pip_install,--no-deps --no-build-isolation -e .)
+	PYTHONWARNINGS="ignore:Editable installation" $(call pip_install,--no-deps --no-build-isolation -e .)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -c 'import json, pathlib, sys; \
+	  p = pathlib.Path(sys.prefix, "share/jupyter/kernels/python3/kernel.json"); \
+	  spec = json.loads(p.read_text()); spec["argv"] += ["--IPKernelApp.log_level=ERROR", \
+	    "--InlineBackend.figure_formats=retina"]; \
+	  p.write_text(json.dumps(spec, indent=1))'
 	@touch $@
 
 vendor: vendor/site/.stamp
@@ -68,7 +108,7 @@ vendor/site/.stamp: Makefile vendor/package.json vendor/package-lock.json $(wild
 	cp vendor/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
 	   vendor/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} \
 	   vendor/site/jupyter-widgets/html-manager/dist/
-	# some bundles resolve their icon fonts beside the module, others under html-manager/dist/
+	@# some bundles resolve their icon fonts beside the module, others under html-manager/dist/
 	cp vendor/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} \
 	   vendor/site/jupyter-widgets/
 	cp vendor/shims/*.js vendor/site/

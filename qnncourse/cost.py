@@ -108,7 +108,7 @@ class Cost:
     >>> cost = Cost(tensor_product_rx(2), global_cost(2))
     >>> round(cost([np.pi / 2, 0.0]), 6)       # 1 - cos^2(pi/4) cos^2(0)
     0.5
-    >>> cost.gradient([np.pi / 2, 0.0]).round(6)
+    >>> cost.gradient([np.pi / 2, 0.0]).round(6) + 0.0   # + 0.0: no signed zeros
     array([0.5, 0. ])
     >>> cost.evaluations                        # 1 value + 2 per parameter
     5
@@ -358,8 +358,8 @@ class Loss(Cost):
 
     .. math::
 
-        L_\\mathrm{mse} = \\frac1m\\sum_i (f_i - y_i)^2, \\qquad
-        L_\\mathrm{ce} = -\\frac1m\\sum_i \\big[y_i\\log p_i + (1 - y_i)\\log(1 - p_i)\\big],
+        L_\\mathrm{mse} &= \\frac1m\\sum_i (f_i - y_i)^2, \\\\
+        L_\\mathrm{ce} &= -\\frac1m\\sum_i \\big[y_i\\log p_i + (1 - y_i)\\log(1 - p_i)\\big],
         \\quad p_i = \\frac{1 + f_i}{2},
 
     where cross-entropy needs labels in :math:`\\{0, 1\\}` and an observable with spectrum in

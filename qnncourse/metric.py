@@ -189,7 +189,7 @@ def metric_tensor(cost_or_circuit, theta, approx: str | None = None, *, x=None) 
     Examples
     --------
     >>> c = Circuit(1).rx(0).rz(0)
-    >>> metric_tensor(c, [np.pi / 2, 0.3]).round(6)
+    >>> metric_tensor(c, [np.pi / 2, 0.3]).round(6) + 0.0   # + 0.0: no signed zeros
     array([[0.25, 0.  ],
            [0.  , 0.25]])
     """

@@ -51,7 +51,7 @@ STYLE: dict[str, Any] = {
     "font.size": 11,
     "axes.titlesize": 11,
     "axes.labelsize": 11,
-    "legend.fontsize": 9,
+    "legend.fontsize": 10,
     "legend.frameon": False,
     "axes.spines.top": False,
     "axes.spines.right": False,

@@ -3,7 +3,9 @@
 Used by ``test_site.py``. A page passes when: it loads with no console error and no uncaught
 exception; it requests nothing from any host but the local server (such requests are aborted
 before they leave the machine, and reported); every request it makes succeeds; every image has
-loaded; and, where it has math, MathJax has typeset every formula without a TeX error.
+loaded; where it has math, MathJax has typeset every formula without a TeX error; and no display
+equation is wider than its box: at a desktop width (``DESKTOP``) none may be wider than the text
+column, and at any width a wide one must scroll sideways inside its own box, never be cut off.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,7 +32,7 @@ CHROMIUM_ARGS = [
 ]
 
 # Wait for MathJax 3 to finish its first typesetting pass, then count what it produced.
-_MATH_STATUS_JS = """
+_MATH_STATUS_JS = r"""
 async () => {
   const nodes = Array.from(document.querySelectorAll('.math'));
   if (nodes.length === 0) return {math: 0, typeset: 0, errors: 0};
@@ -38,12 +42,36 @@ async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
+  // A display equation is too wide when its typeset content is wider than its box; whether
+  // it then scrolls depends on the box's overflow-x (visible means the overflow is cut off by
+  // the column or spills over the sidebar).
+  const wide = [], cut = [];
+  const items = (window.MathJax && MathJax.startup && MathJax.startup.document)
+    ? Array.from(MathJax.startup.document.math) : [];
+  for (const item of items) {
+    const box = item.typesetRoot;
+    if (!item.display || !box || !box.isConnected) continue;
+    if (box.scrollWidth > box.clientWidth + 1) {
+      const tex = item.math.replace(/\s+/g, ' ').trim().slice(0, 90);
+      wide.push(tex);
+      if (!['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) cut.push(tex);
+    }
+  }
   return {
     math: nodes.length,
     typeset: nodes.filter(n => n.querySelector('mjx-container')).length,
     errors: document.querySelectorAll('mjx-merror').length,
+    wide: wide,
+    cut: cut,
   };
 }
+"""
+
+# Code blocks and printed output whose lines run past their box (hidden or behind a scroll bar).
+_WIDE_CODE_JS = """
+() => Array.from(document.querySelectorAll('pre'))
+  .filter(p => p.scrollWidth > p.clientWidth + 1 && p.offsetParent !== null)
+  .map(p => p.innerText.split('\\n')[0].slice(0, 60))
 """
 
 _BROKEN_IMAGES_JS = """
@@ -65,6 +93,10 @@ class PageReport:
     math_nodes: int = 0
     math_typeset: int = 0
     math_errors: int = 0
+    viewport_width: int = DESKTOP["width"]
+    wide_equations: list[str] = field(default_factory=list)  # wider than their box
+    cut_equations: list[str] = field(default_factory=list)  # ... and their box does not scroll
+    wide_code: list[str] = field(default_factory=list)  # code blocks with lines past their box
 
     @property
     def problems(self) -> list[str]:
@@ -76,6 +108,13 @@ class PageReport:
             found.append(f"MathJax typeset {self.math_typeset} of {self.math_nodes} formulas")
         if self.math_errors:
             found.append(f"{self.math_errors} TeX errors in typeset math")
+        if self.viewport_width >= DESKTOP["width"]:
+            found += [f"display equation wider than the column at {self.viewport_width} px: {t}"
+                      for t in self.wide_equations]
+        found += [f"display equation cut off (its box does not scroll): {t}"
+                  for t in self.cut_equations]
+        if self.viewport_width >= DESKTOP["width"]:
+            found += [f"code or output line wider than its box: {t}" for t in self.wide_code]
         return found
 
 
@@ -129,6 +168,8 @@ def check_page(context, url: str) -> PageReport:
         lambda r: urlparse(r.url).netloc == local_host and report.failed_requests.append(r.url),
     )
     page.on("response", lambda r: r.status >= 400 and report.failed_requests.append(r.url))
+    # generous: the library reference is one long page, typeset on a busy 2-core machine
+    page.set_default_timeout(120_000)
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")
     status = page.evaluate(_MATH_STATUS_JS)
@@ -137,7 +178,10 @@ def check_page(context, url: str) -> PageReport:
         status["typeset"],
         status["errors"],
     )
+    report.viewport_width = page.viewport_size["width"]
+    report.wide_equations, report.cut_equations = status.get("wide", []), status.get("cut", [])
     report.broken_images = page.evaluate(_BROKEN_IMAGES_JS)
+    report.wide_code = page.evaluate(_WIDE_CODE_JS)
     # Errors that arrive late (e.g. from deferred widget rendering) still count.
     page.wait_for_timeout(200)
     page.close()

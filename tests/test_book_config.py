@@ -31,7 +31,8 @@ def test_every_toc_entry_exists():
     files = _toc_files(toc)
     assert files, "the toc lists no files"
     missing = [
-        f for f in files if not any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb"))
+        f for f in files
+        if not any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb", ".rst"))
     ]
     assert missing == []
 
@@ -57,11 +58,24 @@ def _bib_entries() -> dict[str, str]:
     return {m.group(1): m.group(2) for m in re.finditer(r"@\w+\{([^,]+),(.*?)\n\}", text, re.S)}
 
 
+# The one entry without a DOI: the online article the course tests and corrects.
+SOURCE_ARTICLE = "dissanayaka2026convergence"
+
+
 def test_every_reference_has_a_doi():
     entries = _bib_entries()
     assert len(entries) >= 8
     no_doi = [key for key, body in entries.items() if not re.search(r"doi\s*=\s*\{10\.", body)]
-    assert no_doi == []
+    assert no_doi == [SOURCE_ARTICLE]
+
+
+def test_the_source_article_is_cited_on_the_landing_page_and_above_the_errata():
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert f"{{cite:t}}`{SOURCE_ARTICLE}`" in intro
+    outlook = (ROOT / "book" / "08_outlook.md").read_text()
+    errata = outlook.index("## Errata of the source article")
+    table = outlook.index("```{list-table}", errata)
+    assert SOURCE_ARTICLE in outlook[errata:table]
 
 
 def test_every_doi_of_the_article_is_cited_or_corrected():
@@ -104,3 +118,63 @@ def test_different_inline_scripts_are_kept():
     context = {"script_files": scripts}
     selfcontained._deduplicate_scripts(None, "page", "page.html", context, None)
     assert context["script_files"] == scripts
+
+
+def test_binder_installs_the_pinned_requirements_and_the_library():
+    requirements = (ROOT / "binder" / "requirements.txt").read_text().split()
+    assert "../requirements.txt" in requirements  # via -r: the same exact pins as the build
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    assert re.search(r"^pip install .*-e \.$", post_build.read_text(), re.M)
+
+
+def test_launch_buttons_open_files_that_exist():
+    """Binder opens the chapter's own file (a MyST notebook); Colab, which opens only .ipynb
+    files, has no button."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    launch = config["launch_buttons"]
+    assert launch.get("binderhub_url") and not launch.get("colab_url")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for f in _toc_files(toc):
+        assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb", ".rst"))
+
+
+def test_the_repository_url_is_written_once():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    owner_repo = url.removeprefix("https://github.com/")
+    hits = []
+    for path in ROOT.rglob("*"):
+        rel = path.relative_to(ROOT)
+        if (rel.parts[0] in {".venv", "_build", "vendor", ".git"} or not path.is_file()
+                or path.suffix not in {".md", ".yml", ".py", ".ipynb", ".txt", ".toml", ".cfg",
+                                       ".rst", ""}):
+            continue
+        if owner_repo in path.read_text(errors="ignore"):
+            hits.append(str(rel))
+    assert hits == ["_config.yml"]
+    assert "repository.url" in (ROOT / "README.md").read_text()
+
+
+def test_the_test_summary_adds_up_every_stage(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / ".ci"))
+    import summary
+
+    (tmp_path / "unit.xml").write_text(
+        '<testsuites><testsuite tests="10" failures="1" errors="1" skipped="2"/></testsuites>')
+    (tmp_path / "unit.rc").write_text("1")
+    (tmp_path / "lint.rc").write_text("0")
+    (tmp_path / "book.rc").write_text("2")  # no XML: one check, failed
+    (tmp_path / "site-test.rc").write_text("1")  # crashed before any test ran
+    (tmp_path / "site-test.xml").write_text('<testsuite tests="0" failures="0" errors="0"/>')
+    status = summary.main([str(tmp_path), "lint", "unit", "book", "site-test", "exercises"])
+    last = capsys.readouterr().out.splitlines()[-1]
+    # lint 1 passed; unit 6 passed, 2 failed, 2 skipped; book 1 failed; site-test 1 failed;
+    # exercises left no result at all: 1 failed
+    assert last == "7 passed, 5 failed, 2 skipped"
+    assert status == 1
+    for stage in ("unit", "book", "site-test", "exercises"):
+        (tmp_path / f"{stage}.xml").unlink(missing_ok=True)
+        (tmp_path / f"{stage}.rc").write_text("0")
+    assert summary.main([str(tmp_path), "lint", "unit", "book", "site-test", "exercises"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed, 0 skipped"

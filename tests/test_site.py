@@ -1,25 +1,52 @@
 """The rendered book, opened page by page in headless Chromium (run after `make book`)."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
-from sitecheck import CHROMIUM, CHROMIUM_ARGS, check_page, html_pages, search_hits, serve
+from sitecheck import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    check_page,
+    html_pages,
+    search_hits,
+    serve,
+)
+
+pytestmark = pytest.mark.browser  # `make site-test` runs these, after Chromium is installed
 
 # QNN_SITE points the test at another build (e.g. a chapter built on its own).
 SITE = Path(os.environ.get("QNN_SITE", Path(__file__).resolve().parents[1] / "_build" / "html"))
 
 
 @pytest.fixture(scope="module")
-def context():
+def browser():
     if not (SITE / "index.html").exists():
         pytest.fail(f"no built book at {SITE}: run `make book` first")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context()
-        yield ctx
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """A desktop window, 1280 px wide."""
+    ctx = browser.new_context(viewport=DESKTOP)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    """A phone's window, 390 px wide."""
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=3, is_mobile=True)
+    yield ctx
+    ctx.close()
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +65,66 @@ def test_the_book_has_its_pages():
 def test_page_is_clean_and_self_contained(context, site_url, page):
     report = check_page(context, site_url + page)
     assert report.problems == [], f"{page}: " + "; ".join(report.problems)
+
+
+def _pages_with_display_math() -> list[str]:
+    if not SITE.exists():
+        return []
+    return [p for p in html_pages(SITE)
+            if 'class="math notranslate' in (SITE / p).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", _pages_with_display_math())
+def test_wide_equations_scroll_in_their_box_on_a_phone(phone, site_url, page):
+    report = check_page(phone, site_url + page)
+    assert report.cut_equations == [], f"{page}: " + "; ".join(report.problems)
+
+
+def _math_page(directory: Path, tex: str, css: str = "") -> None:
+    """A page with one display equation, typeset by the built site's own MathJax."""
+    (directory / "_static").symlink_to(SITE / "_static")
+    (directory / "index.html").write_text(
+        '<!doctype html><html><head><link rel="icon" href="data:,">'
+        '<script defer src="_static/mathjax/tex-chtml.js"></script>'
+        f"<style>main {{ width: 600px; }} {css}</style></head><body><main>"
+        f'<div class="math notranslate nohighlight">\\[{tex}\\]</div></main></body></html>')
+
+
+@pytest.mark.parametrize("scrolls", [False, True])
+def test_checker_catches_an_equation_wider_than_its_column(browser, tmp_path, scrolls):
+    """The desktop check fails for an equation wider than the column, scrolling or not; on a
+    narrow screen only an equation that is cut off (its box does not scroll) fails."""
+    long_sum = " + ".join(f"\\theta_{{{k}}}^2 \\cos\\theta_{{{k + 1}}}" for k in range(30))
+    _math_page(tmp_path, long_sum,
+               "mjx-container[display=true] { overflow-x: auto; }" if scrolls else "")
+    ctx = browser.new_context(viewport=DESKTOP)
+    with serve(tmp_path) as url:
+        report = check_page(ctx, url + "index.html")
+    ctx.close()
+    assert report.math_typeset == report.math_nodes == 1
+    assert len(report.wide_equations) == 1 and report.wide_equations[0].startswith("\\theta_{0}")
+    assert any("wider than the column" in p for p in report.problems)
+    assert report.cut_equations == ([] if scrolls else report.wide_equations)
+
+
+def test_checker_catches_a_code_line_past_its_box(context, tmp_path):
+    line = "x = " + " + ".join(f"theta[{k}]" for k in range(40))
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+        f'<main style="width: 600px"><pre style="overflow-x: auto">{line}</pre>'
+        f'<pre style="white-space: pre-wrap">{line}</pre></main></body></html>')
+    with serve(tmp_path) as url:
+        report = check_page(context, url + "index.html")
+    assert report.wide_code == [line[:60]]
+    assert any("code or output line wider than its box" in p for p in report.problems)
+
+
+def test_checker_passes_an_equation_that_fits(context, tmp_path):
+    _math_page(tmp_path, "C(\\theta) = \\langle 0 | U^\\dagger O U | 0 \\rangle")
+    with serve(tmp_path) as url:
+        report = check_page(context, url + "index.html")
+    assert report.math_typeset == report.math_nodes == 1
+    assert report.problems == []
 
 
 def test_math_pages_are_typeset(context, site_url):
@@ -79,7 +166,8 @@ def _pages_with_static_explorers() -> list[str]:
     if not SITE.exists():
         return []
     return [p for p in html_pages(SITE)
-            if "qnn-static-explorer" in (SITE / p).read_text(encoding="utf-8")]
+            # the element itself (the library reference quotes the class name in a docstring)
+            if 'class="qnn-static-explorer"' in (SITE / p).read_text(encoding="utf-8")]
 
 
 @pytest.mark.parametrize("page", _pages_with_static_explorers())
@@ -113,3 +201,119 @@ def test_static_explorers_switch_frames_without_a_kernel(context, site_url, page
                 "the figure")
     tab.close()
     assert errors == [], f"{page}: " + "; ".join(errors)
+
+
+# --- the library reference -------------------------------------------------------------------
+REFERENCE = "book/library_reference.html"
+
+
+def _public_names() -> list[tuple[str, str, object]]:
+    """(module, name, object) for every name of every public module's ``__all__``, found by
+    walking the package here, independently of the extension that writes the reference."""
+    import importlib
+    import pkgutil
+
+    import qnncourse
+
+    modules = [qnncourse]
+    for info in pkgutil.walk_packages(qnncourse.__path__, "qnncourse."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            modules.append(importlib.import_module(info.name))
+    return [(m.__name__, name, getattr(m, name))
+            for m in modules for name in getattr(m, "__all__", [])]
+
+
+def test_the_reference_documents_every_public_name():
+    """Each name of ``qnncourse.__all__`` and of every module's ``__all__`` appears in the
+    reference: in its module's table, and with an entry (an anchor with its dotted path) in the
+    module that defines it."""
+    import inspect
+
+    html = (SITE / REFERENCE).read_text(encoding="utf-8")
+    ids = set(re.findall(r'id="(qnncourse[\w.]*)"', html))
+    missing = []
+    for module, name, obj in _public_names():
+        if inspect.ismodule(obj):
+            target = f"module-{obj.__name__}"
+            found = f'id="{target}"' in html
+        elif inspect.isclass(obj) or inspect.isfunction(obj):
+            found = f"{obj.__module__}.{obj.__qualname__}" in ids
+        else:  # a constant: an entry under this name in some module exporting it
+            found = any(i.endswith("." + name) for i in ids)
+        if not found:
+            missing.append(f"{module}.{name}")
+    assert missing == []
+    assert len(_public_names()) > 100
+
+
+@pytest.mark.parametrize("dotted", ["qnncourse.cost.Cost", "qnncourse.circuit.Circuit",
+                                    "qnncourse.metric.metric_tensor",
+                                    "qnncourse.plateaus.lie_variance",
+                                    "qnncourse.plateaus.variance_scan"])
+def test_reference_entries_show_their_math(context, site_url, dotted):
+    """The entry exists on the reference page, and its formulas are typeset by MathJax."""
+    tab = context.new_page()
+    tab.goto(site_url + REFERENCE, wait_until="load")
+    tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    tab.evaluate("() => MathJax.startup.promise")
+    entry = tab.query_selector(f'dt[id="{dotted}"]')
+    assert entry is not None, f"no entry for {dotted}"
+    body = entry.evaluate_handle("dt => dt.nextElementSibling")
+    typeset = body.evaluate("dd => dd.querySelectorAll('mjx-container').length")
+    errors = body.evaluate("dd => dd.querySelectorAll('mjx-merror').length")
+    text = body.evaluate("dd => dd.innerText")
+    tab.close()
+    assert typeset > 0 and errors == 0, f"{dotted}: {typeset} formulas typeset, {errors} errors"
+    assert "Parameters" in text or "Returns" in text or len(text) > 200
+
+
+# --- the book as a PDF (`make pdf`, which site-test runs first) -------------------------------
+PDF = SITE.parent / "pdf" / "book.pdf"
+
+
+def _chapter_titles() -> list[str]:
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    chapters = next(p for p in toc["parts"] if p.get("numbered"))["chapters"]
+    files = [c["file"] for c in chapters] + [s["file"] for c in chapters
+                                             for s in c.get("sections", [])]
+    titles = []
+    for f in files:
+        text = (root / f).with_suffix(".md").read_text(encoding="utf-8")
+        titles.append(re.search(r"^# (.+)$", text, re.M).group(1).strip())
+    return titles
+
+
+def test_the_pdf_is_the_whole_book():
+    import shutil
+    import subprocess
+
+    if not PDF.exists():
+        pytest.fail(f"no {PDF}: run `make pdf` first")
+    assert shutil.which("pdftotext") and shutil.which("pdfinfo"), "make pdf installs poppler"
+    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+    text = subprocess.run(["pdftotext", "-layout", str(PDF), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = " ".join(text.split())
+    titles = _chapter_titles()
+    assert len(titles) >= 6
+    missing = [t for t in titles if " ".join(t.split()) not in flat]
+    assert missing == []
+    # every chapter runs over several pages, and the bibliography is in it
+    assert pages >= 5 * len(titles), pages
+    assert "Bibliography" in flat and "doi" in flat.lower()
+    assert (SITE / "book.pdf").exists(), "the site's download menu links book.pdf"
+
+
+def test_every_page_offers_the_book_pdf():
+    """The download menu of each page links the book's PDF, and the link resolves."""
+    pages = [p for p in html_pages(SITE) if p.startswith(("book/", "exercises/"))]
+    assert pages
+    for page in pages:
+        links = re.findall(r'<a href="([^"]*book\.pdf)"', (SITE / page).read_text("utf-8"))
+        assert links, f"{page}: no link to the book's PDF"
+        assert ((SITE / page).parent / links[0]).resolve() == (SITE / "book.pdf").resolve()
+    assert (SITE / "book.pdf").exists()

@@ -319,6 +319,7 @@ def test_static_explorer_refuses_a_page_that_would_be_too_heavy(monkeypatch):
         widgets.static_explorer("dla", qubits=[(2, 3), (2, 4)])
 
 
+@pytest.mark.browser
 def test_static_explorer_switches_frames_in_a_browser(tmp_path):
     """The inline script alone (no kernel, no widget manager) switches frames and readouts."""
     sync_api = pytest.importorskip("playwright.sync_api")

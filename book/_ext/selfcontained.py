@@ -3,7 +3,7 @@
 Sphinx 7.4 can list the same script twice in a page's ``script_files`` (inline scripts
 included); sphinx-thebe's ``const THEBE_JS_URL = ...`` then throws "already been declared" in
 every page. De-duplicating the list on ``html-page-context`` removes the error without touching
-any theme.
+any theme. It also adds the course's stylesheet (``book/_ext/static/qnncourse.css``).
 """
 
 from __future__ import annotations
@@ -35,4 +35,5 @@ def setup(app: Any) -> dict[str, Any]:
     # Run late, after the theme and myst-nb have added their scripts.
     app.connect("html-page-context", _deduplicate_scripts, priority=900)
     app.add_js_file("mathjax2-shim.js", defer="defer")
+    app.add_css_file("qnncourse.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

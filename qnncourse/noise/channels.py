@@ -108,8 +108,10 @@ class Depolarizing(Channel):
     r"""Depolarizing channel: with probability ``p`` the qubits are replaced by the maximally mixed
     state.
 
-    .. math:: \mathcal{E}(\rho) = (1-p)\,\rho + p\,\frac{I}{2^k} \otimes \mathrm{Tr}_k\,\rho,
-       \qquad K_0 = \sqrt{1 - \tfrac{4^k-1}{4^k}p}\; I,\quad K_P = \sqrt{p/4^k}\; P \ (P \ne I).
+    .. math::
+
+       \mathcal{E}(\rho) &= (1-p)\,\rho + p\,\frac{I}{2^k} \otimes \mathrm{Tr}_k\,\rho, \\
+       K_0 &= \sqrt{1 - \tfrac{4^k-1}{4^k}p}\; I,\quad K_P = \sqrt{p/4^k}\; P \ (P \ne I).
 
     Every non-identity Pauli component shrinks by :math:`1-p` (``p = 1`` erases the state).
 

@@ -125,9 +125,10 @@ class Adam(_GradientOptimizer):
     r"""Adam with bias-corrected moments [Kingma2015]_.
 
     .. math::
-        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad
-        \theta_t = \theta_{t-1} - \eta\, \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)}+\epsilon}
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \\
+        v_t &= \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \\
+        \theta_t &= \theta_{t-1}
+            - \eta\, \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)}+\epsilon}
 
     Parameters
     ----------

@@ -65,8 +65,8 @@ def variance_interval(
         kurtosis of the data:
 
         .. math::
-            \exp\Big[\ln(c\,s^2) \pm z\, c \sqrt{\tfrac{\hat\gamma_4 - (n-3)/n}{n-1}}\Big],
-            \qquad c = \frac{n}{n - z},\qquad
+            &\exp\Big[\ln(c\,s^2) \pm z\, c \sqrt{\tfrac{\hat\gamma_4 - (n-3)/n}{n-1}}\Big], \\
+            &c = \frac{n}{n - z},\qquad
             \hat\gamma_4 = \frac{n\sum_i (y_i - m)^4}{\big(\sum_i (y_i - \bar y)^2\big)^2},
 
         with :math:`m` the mean trimmed by :math:`1/(2\sqrt{n-4})` on each side.

@@ -159,9 +159,9 @@ class ShiftRule:
 
         .. math::
 
-            \\sum_k c_k f(x + s_k) - f'(x) = a_0 \\sum_k c_k
-            + \\sum_\\ell (a_\\ell\\cos\\Omega_\\ell x + b_\\ell\\sin\\Omega_\\ell x) C_\\ell
-            + (b_\\ell\\cos\\Omega_\\ell x - a_\\ell\\sin\\Omega_\\ell x)(S_\\ell - \\Omega_\\ell)
+            \\sum_k c_k f(x + s_k) - f'(x) = {}& a_0 \\sum_k c_k
+            + \\sum_\\ell (a_\\ell\\cos\\Omega_\\ell x + b_\\ell\\sin\\Omega_\\ell x) C_\\ell \\\\
+            &+ (b_\\ell\\cos\\Omega_\\ell x - a_\\ell\\sin\\Omega_\\ell x)(S_\\ell - \\Omega_\\ell)
 
         with :math:`C_\\ell = \\sum_k c_k\\cos\\Omega_\\ell s_k` and
         :math:`S_\\ell = \\sum_k c_k \\sin\\Omega_\\ell s_k`. It vanishes for every
