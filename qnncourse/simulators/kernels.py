@@ -41,7 +41,7 @@ __all__ = ["PARALLEL_MIN_AMPLITUDES", "Program", "adjoint_sweep", "apply", "lowe
 
 # Registers with at least this many amplitudes (per state) use the multi-threaded kernels.
 # Below it a gate takes a few microseconds and waking threads would dominate.
-PARALLEL_MIN_AMPLITUDES = 2**14
+PARALLEL_MIN_AMPLITUDES = 2**40
 
 _ROTATION, _DIAGONAL, _DENSE = 0, 1, 2
 
