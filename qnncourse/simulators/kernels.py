@@ -38,7 +38,8 @@ import numba
 import numpy as np
 from numba import prange
 
-__all__ = ["PARALLEL_MAX_LOAD", "PARALLEL_MIN_AMPLITUDES", "Program", "adjoint_sweep", "apply", "lower", "run"]
+__all__ = ["PARALLEL_MAX_LOAD", "PARALLEL_MIN_AMPLITUDES", "Program", "adjoint_sweep", "apply",
+           "lower", "run"]
 
 # Registers with at least this many amplitudes (per state) use the multi-threaded kernels.
 # Below it a gate takes well under a millisecond and waking threads would dominate.
