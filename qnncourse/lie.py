@@ -283,11 +283,21 @@ def _vector_bracket(a: dict[int, int], b: dict[int, int], n: int,
                     table: dict[tuple[int, int], tuple[int, int]]) -> dict[int, int]:
     """Half the bracket, :math:`\\tfrac{i}{2}[A, B]`, of two Hermitian Pauli sums with integer
     coefficients (an integer Pauli sum again). ``table`` memoises string brackets: the same
-    pairs of strings recur in many elements of a closure."""
+    pairs of strings recur in many elements of a closure. Large products of sums go to
+    :func:`_array_bracket`."""
+    if len(a) * len(b) >= _ARRAY_BRACKET_PAIRS and n <= 31:
+        result = _array_bracket(a, b, n)
+        if result is not None:
+            return result
     out: dict[int, int] = {}
     get = out.get
+    mask = (1 << n) - 1
     for ka, ca in a.items():
+        xa, za = ka & mask, ka >> n
         for kb, cb in b.items():
+            # commuting strings have a zero bracket: skip them before any lookup
+            if ((xa & (kb >> n)).bit_count() + (za & kb & mask).bit_count()) & 1 == 0:
+                continue
             pair = (ka, kb)
             found = table.get(pair)
             if found is None:
@@ -296,6 +306,42 @@ def _vector_bracket(a: dict[int, int], b: dict[int, int], n: int,
             if s:
                 out[c] = get(c, 0) + s * ca * cb
     return {k: v for k, v in out.items() if v}
+
+
+# Products of sums with at least this many pairs of strings are bracketed with numpy.
+_ARRAY_BRACKET_PAIRS = 256
+
+
+def _array_bracket(a: dict[int, int], b: dict[int, int], n: int) -> dict[int, int] | None:
+    """:func:`_vector_bracket` on all pairs at once with int64 numpy arrays (keys need
+    ``2n <= 62`` bits), or ``None`` if the coefficients could overflow int64 (then the
+    Python-integer loop, which cannot, is used). Same sign rule as :func:`_bracket`."""
+    ca = np.fromiter(a.values(), dtype=object, count=len(a))
+    cb = np.fromiter(b.values(), dtype=object, count=len(b))
+    bound = int(np.max(np.abs(ca))) * int(np.max(np.abs(cb))) * len(a) * len(b)
+    if bound >= 2**62:
+        return None
+    mask = (1 << n) - 1
+    ka = np.fromiter(a.keys(), dtype=np.int64, count=len(a))[:, None]
+    kb = np.fromiter(b.keys(), dtype=np.int64, count=len(b))[None, :]
+    xa, za, xb, zb = ka & mask, ka >> n, kb & mask, kb >> n
+    count = np.bitwise_count
+    anti = ((count(xa & zb) + count(za & xb)) & 1).astype(bool)
+    keys = (ka ^ kb)[anti]
+    xc, zc = keys & mask, keys >> n
+    e = (np.broadcast_to(count(xa & za), anti.shape)[anti]
+         + np.broadcast_to(count(xb & zb), anti.shape)[anti] - count(xc & zc)
+         + 2 * np.broadcast_to(count(za & xb), anti.shape)[anti]) % 4
+    coeffs = (ca.astype(np.int64)[:, None] * cb.astype(np.int64)[None, :])[anti]
+    coeffs = np.where(e == 1, -coeffs, coeffs)
+    if keys.size == 0:
+        return {}
+    order = np.argsort(keys, kind="stable")
+    keys, coeffs = keys[order], coeffs[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sums = np.add.reduceat(coeffs, starts)
+    keep = sums != 0
+    return dict(zip(keys[starts][keep].tolist(), sums[keep].tolist(), strict=True))
 
 
 def _primitive(v: dict[int, int]) -> dict[int, int]:
