@@ -165,15 +165,19 @@ def _rotate(psi, xmask, zmask, phase, c, s):
     flip = 1.0 - 2.0 * _parity(xmask & zmask)      # phi(r ^ x) / phi(r)
     ms = complex(0.0, -s) * phase                    # -i s (-i)^nY
     if zrest == 0:
+        # constant phases: blocks of 2**t consecutive pairs, an inner loop LLVM vectorises
         a0 = ms
         a1 = ms * flip
-        for j in prange(dim >> 1):
-            i0 = _insert_zero(j, t)
-            i1 = i0 ^ xmask
-            p0 = psi[i0]
-            p1 = psi[i1]
-            psi[i0] = c * p0 + a0 * p1
-            psi[i1] = c * p1 + a1 * p0
+        block = 1 << t
+        for hi in prange(dim >> (t + 1)):
+            base = hi << (t + 1)
+            for lo in range(block):
+                i0 = base + lo
+                i1 = i0 ^ xmask
+                p0 = psi[i0]
+                p1 = psi[i1]
+                psi[i0] = c * p0 + a0 * p1
+                psi[i1] = c * p1 + a1 * p0
     else:
         for j in prange(dim >> 1):
             i0 = _insert_zero(j, t)
@@ -257,6 +261,31 @@ def _adjoint_rotation(psi, lam, xmask, zmask, phase, c, s):
     zrest = zmask & ~(1 << t)
     flip = 1.0 - 2.0 * _parity(xmask & zmask)
     g = -1j * phase                  # -i (-i)^nY: (-iP psi)_{i0} = g f0 psi_{i1}
+    if zrest == 0:
+        # constant phases (every one-qubit word): blocks of 2**t consecutive pairs
+        g0 = g
+        g1 = g * flip
+        block = 1 << t
+        for hi in prange(dim >> (t + 1)):
+            base = hi << (t + 1)
+            part = 0.0
+            for lo in range(block):
+                i0 = base + lo
+                i1 = i0 ^ xmask
+                p0 = psi[i0]
+                p1 = psi[i1]
+                l0 = lam[i0]
+                l1 = lam[i1]
+                q0 = g0 * p1
+                q1 = g1 * p0
+                part += (l0.real * q0.real + l0.imag * q0.imag + l1.real * q1.real
+                         + l1.imag * q1.imag)
+                psi[i0] = c * p0 - s * q0
+                psi[i1] = c * p1 - s * q1
+                lam[i0] = c * l0 - s * (g0 * l1)
+                lam[i1] = c * l1 - s * (g1 * l0)
+            acc += part
+        return acc
     for j in prange(dim >> 1):
         i0 = _insert_zero(j, t)
         i1 = i0 ^ xmask
