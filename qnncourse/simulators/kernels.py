@@ -147,6 +147,14 @@ def _top_bit(x):
     return t
 
 
+def _layout(xmask, zmask):
+    """``(t, zrest, flip)`` of a non-diagonal word: its top X bit ``t`` (pairs are the indices
+    with bit ``t`` clear and their partner ``r ^ x``), the Z bits whose sign varies within a
+    pair's first index, and the sign :math:`\\phi(r \\oplus x)/\\phi(r)`."""
+    t = _top_bit(xmask)
+    return t, zmask & ~(1 << t), 1.0 - 2.0 * _parity(xmask & zmask)
+
+
 def _rotate(psi, xmask, zmask, phase, c, s):
     """In place: :math:`\\psi \\leftarrow c\\,\\psi - i s\\,P\\psi` (``s = -sin`` inverts)."""
     dim = psi.shape[0]
@@ -160,9 +168,7 @@ def _rotate(psi, xmask, zmask, phase, c, s):
             else:
                 psi[r] *= plus
         return
-    t = _top_bit(xmask)
-    zrest = zmask & ~(1 << t)
-    flip = 1.0 - 2.0 * _parity(xmask & zmask)      # phi(r ^ x) / phi(r)
+    t, zrest, flip = _layout(xmask, zmask)
     ms = complex(0.0, -s) * phase                    # -i s (-i)^nY
     if zrest == 0:
         # constant phases: blocks of 2**t consecutive pairs, an inner loop LLVM vectorises
@@ -257,9 +263,7 @@ def _adjoint_rotation(psi, lam, xmask, zmask, phase, c, s):
                 psi[r] = p * plus
                 lam[r] = lr * plus
         return acc
-    t = _top_bit(xmask)
-    zrest = zmask & ~(1 << t)
-    flip = 1.0 - 2.0 * _parity(xmask & zmask)
+    t, zrest, flip = _layout(xmask, zmask)
     g = -1j * phase                  # -i (-i)^nY: (-iP psi)_{i0} = g f0 psi_{i1}
     if zrest == 0:
         # constant phases (every one-qubit word): blocks of 2**t consecutive pairs
@@ -343,6 +347,7 @@ _inline = numba.njit(inline="always", cache=True)
 _parity = _inline(_parity)
 _insert_zero = _inline(_insert_zero)
 _top_bit = _inline(_top_bit)
+_layout = _inline(_layout)
 _threaded = numba.njit(cache=True, nogil=True, parallel=True)
 _rotate = _threaded(_rotate)
 _fixed = _threaded(_fixed)
