@@ -54,84 +54,173 @@ def _pauli_closure(keys: list[int], n: int) -> tuple[list[int], int]:
     return basis, len(gens)
 
 
-def _vector_bracket(a: _Vector, b: _Vector, n: int) -> _Vector:
-    """Half the bracket, :math:`\\tfrac{i}{2}[A, B]`, of two Hermitian Pauli sums."""
-    out: _Vector = {}
+def _vector_bracket(a: dict[int, int], b: dict[int, int], n: int,
+                    table: dict[tuple[int, int], tuple[int, int]]) -> dict[int, int]:
+    """Half the bracket, :math:`\\tfrac{i}{2}[A, B]`, of two Hermitian Pauli sums with integer
+    coefficients (an integer Pauli sum again). ``table`` memoises string brackets: the same
+    pairs of strings recur in many elements of a closure. Large products of sums go to
+    :func:`_array_bracket`."""
+    if len(a) * len(b) >= _ARRAY_BRACKET_PAIRS and n <= 31:
+        result = _array_bracket(a, b, n)
+        if result is not None:
+            return result
+    out: dict[int, int] = {}
+    get = out.get
+    mask = (1 << n) - 1
     for ka, ca in a.items():
+        xa, za = ka & mask, ka >> n
         for kb, cb in b.items():
-            c, s = packed_bracket(ka, kb, n)
+            # commuting strings have a zero bracket: skip them before any lookup
+            if ((xa & (kb >> n)).bit_count() + (za & kb & mask).bit_count()) & 1 == 0:
+                continue
+            pair = (ka, kb)
+            found = table.get(pair)
+            if found is None:
+                found = table[pair] = packed_bracket(ka, kb, n)
+            c, s = found
             if s:
-                out[c] = out.get(c, 0) + s * ca * cb
+                out[c] = get(c, 0) + s * ca * cb
     return {k: v for k, v in out.items() if v}
 
 
-def _primitive(v: _Vector) -> _Vector:
-    """Scale ``v`` to coprime integers (keeps nested brackets from growing without bound)."""
+# Products of sums with at least this many pairs of strings are bracketed with numpy.
+_ARRAY_BRACKET_PAIRS = 256
+
+
+def _array_bracket(a: dict[int, int], b: dict[int, int], n: int) -> dict[int, int] | None:
+    """:func:`_vector_bracket` on all pairs at once with int64 numpy arrays (keys need
+    ``2n <= 62`` bits), or ``None`` if the coefficients could overflow int64 (then the
+    Python-integer loop, which cannot, is used). Same sign rule as
+    :func:`qnncourse.paulis.packed_bracket`."""
+    ca = np.fromiter(a.values(), dtype=object, count=len(a))
+    cb = np.fromiter(b.values(), dtype=object, count=len(b))
+    bound = int(np.max(np.abs(ca))) * int(np.max(np.abs(cb))) * len(a) * len(b)
+    if bound >= 2**62:
+        return None
+    mask = (1 << n) - 1
+    ka = np.fromiter(a.keys(), dtype=np.int64, count=len(a))[:, None]
+    kb = np.fromiter(b.keys(), dtype=np.int64, count=len(b))[None, :]
+    xa, za, xb, zb = ka & mask, ka >> n, kb & mask, kb >> n
+    count = np.bitwise_count
+    anti = ((count(xa & zb) + count(za & xb)) & 1).astype(bool)
+    keys = (ka ^ kb)[anti]
+    xc, zc = keys & mask, keys >> n
+    e = (np.broadcast_to(count(xa & za), anti.shape)[anti]
+         + np.broadcast_to(count(xb & zb), anti.shape)[anti] - count(xc & zc)
+         + 2 * np.broadcast_to(count(za & xb), anti.shape)[anti]) % 4
+    coeffs = (ca.astype(np.int64)[:, None] * cb.astype(np.int64)[None, :])[anti]
+    coeffs = np.where(e == 1, -coeffs, coeffs)
+    if keys.size == 0:
+        return {}
+    order = np.argsort(keys, kind="stable")
+    keys, coeffs = keys[order], coeffs[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sums = np.add.reduceat(coeffs, starts)
+    keep = sums != 0
+    return dict(zip(keys[starts][keep].tolist(), sums[keep].tolist(), strict=True))
+
+
+def _primitive(v: dict[int, int]) -> dict[int, int]:
+    """``v`` divided by the gcd of its (integer) coefficients, first coefficient positive."""
+    gcd = math.gcd(*v.values())
+    if v[min(v)] < 0:
+        gcd = -gcd
+    return {k: c // gcd for k, c in v.items()} if gcd != 1 else v
+
+
+def _integer_vector(v: _Vector) -> dict[int, int]:
+    """The rational vector ``v`` scaled to coprime integers (same line, so same span)."""
     lcm = math.lcm(*(c.denominator for c in v.values()))
-    gcd = math.gcd(*(int(c * lcm) for c in v.values()))
-    return {k: Fraction(int(c * lcm) // gcd) for k, c in v.items()}
+    return _primitive({k: int(c * lcm) for k, c in v.items()})
 
 
 @dataclass
 class _Echelon:
-    """Exact row echelon form over Q: rows with a pivot coefficient 1, eliminated in order."""
+    """Exact row echelon form over the integers (fraction-free elimination).
 
-    rows: dict[int, _Vector] = field(default_factory=dict)  # pivot key -> row
+    Rows are primitive integer vectors keyed by Pauli string, each with a positive pivot at its
+    smallest key; a vector is reduced by cross-multiplication,
+    :math:`v \\leftarrow (r_p/g)\\,v - (v_p/g)\\,r` with :math:`g = \\gcd(r_p, v_p)`, which
+    never leaves the integers and spans the same rational space as the rational echelon form
+    (Bareiss-style, doi:10.1090/S0025-5718-1968-0226829-0). Integer arithmetic is what makes it
+    fast: no fraction normalisation per operation.
+    """
+
+    rows: dict[int, dict[int, int]] = field(default_factory=dict)  # pivot key -> row
     order: dict[int, int] = field(default_factory=dict)  # pivot key -> insertion index
 
-    def reduce(self, v: _Vector) -> _Vector:
-        """Return the remainder of ``v`` after elimination; empty iff ``v`` is in the span."""
+    def reduce(self, v: dict[int, int]) -> dict[int, int]:
+        """Return the (primitive) remainder of ``v`` after elimination; empty iff ``v`` is in
+        the span."""
         v = dict(v)
         # Eliminate pivots in insertion order: row p has zeros at every earlier pivot, so a
         # subtraction never brings back a pivot already eliminated.
         heap = [(self.order[k], k) for k in v if k in self.rows]
         heapq.heapify(heap)
+        rows, order = self.rows, self.order
         while heap:
             _, p = heapq.heappop(heap)
             coeff = v.get(p)
             if not coeff:
                 continue
-            for k, c in self.rows[p].items():
+            row = rows[p]
+            pivot = row[p]
+            if pivot != 1:
+                g = math.gcd(pivot, coeff)
+                scale, coeff = pivot // g, coeff // g
+                if scale != 1:
+                    v = {k: c * scale for k, c in v.items()}
+            for k, c in row.items():
                 new = v.get(k, 0) - coeff * c
                 if new:
-                    if k not in v and k in self.rows:
-                        heapq.heappush(heap, (self.order[k], k))
+                    if k not in v and k in rows:
+                        heapq.heappush(heap, (order[k], k))
                     v[k] = new
                 else:
                     v.pop(k, None)
-        return v
+        return _primitive(v) if v else v
 
-    def add(self, remainder: _Vector) -> None:
+    def add(self, remainder: dict[int, int]) -> None:
         pivot = min(remainder)
-        scale = remainder[pivot]
         self.order[pivot] = len(self.order)
-        self.rows[pivot] = {k: c / scale for k, c in remainder.items()}
+        self.rows[pivot] = remainder  # primitive, positive at the pivot (see _primitive)
 
 
 def _sum_closure(gens: list[_Vector], n: int) -> tuple[list[_Vector], int]:
     """Exact BFS closure of Pauli sums; returns the basis (independent generators first) and
-    the number of independent generators."""
+    the number of independent generators.
+
+    Everything runs on integer vectors: each generator is scaled to coprime integers (the
+    algebra only depends on the lines they span), brackets of integer sums stay integer, and
+    the independence test is fraction-free elimination (:class:`_Echelon`).
+    """
     echelon = _Echelon()
     basis: list[_Vector] = []
-    independent_gens = []
+    independent_gens: list[dict[int, int]] = []
+    frontier: list[dict[int, int]] = []
+    table: dict[tuple[int, int], tuple[int, int]] = {}
     for g in gens:
-        rem = echelon.reduce(g)
+        ints = _integer_vector(g)
+        rem = echelon.reduce(ints)
         if rem:
             echelon.add(rem)
             basis.append(g)
-            independent_gens.append(g)
-    frontier = list(basis)
+            independent_gens.append(ints)
+            frontier.append(ints)
     while frontier:
         new = []
         for a in frontier:
             for g in independent_gens:
-                c = _vector_bracket(g, a, n)
+                c = _vector_bracket(g, a, n, table)
                 if c:
                     rem = echelon.reduce(c)
                     if rem:
                         echelon.add(rem)
-                        new.append(_primitive(c))
-        basis.extend(new)
+                        # The remainder, not the bracket itself, joins the basis: same span
+                        # (it differs by elements already in the basis, whose brackets are
+                        # taken too) and usually far fewer terms to bracket next round.
+                        new.append(rem)
+        basis.extend({k: Fraction(c) for k, c in v.items()} for v in new)
         frontier = new
     return basis, len(independent_gens)
 
@@ -139,6 +228,8 @@ def _sum_closure(gens: list[_Vector], n: int) -> tuple[list[_Vector], int]:
 # --------------------------------------------------------------------------------------------
 # Subspaces of Hermitian operators with an orthonormal basis
 # --------------------------------------------------------------------------------------------
+
+
 def operator_traces(operator, labels: tuple[str, ...], n: int) -> np.ndarray:
     """:math:`\\mathrm{Tr}(P_a H)` for every label ``a``, validating ``operator`` first."""
     if isinstance(operator, str | PauliString | PauliSum | dict):

@@ -37,7 +37,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from qnncourse._validation import check_memory, format_bytes, memory_limit
+from qnncourse.circuit import Operation
+from qnncourse.simulators import statevector
 from qnncourse.simulators.statevector import apply_operation
+
+try:
+    from qnncourse.simulators import kernels
+except ImportError:  # pragma: no cover - numba is a dependency, this is a safety net
+    kernels = None
 
 __all__ = ["ChannelStep", "DensityProgram", "adjoint_gradient", "expectation", "run_angles"]
 
@@ -103,6 +110,29 @@ class DensityProgram:
         # likewise. Rotations conjugate by a sign of the angle, fixed gates by their matrix.
         self._gates = [self._register_ops(op, n) for op in circuit.operations]
         self.n_channels = len(steps)
+        self._lowered = self._lower() if (kernels is not None
+                                          and statevector.KERNELS == "compiled") else None
+
+    def _lower(self) -> dict | None:
+        """Each gate's two register operations (forward and inverse) and each one-qubit
+        channel (a 4x4 transfer matrix on the column and row bit of its qubit, i.e. a
+        two-qubit "gate" on the register) lowered once for the compiled kernels."""
+        n = self.n_qubits
+        lowered: dict = {"gates": [], "inverse": [], "channels": {}}
+        for row_op, col_op, _, row_inv, col_inv in self._gates:
+            forward = kernels.lower([row_op, col_op], 2 * n)
+            inverse = kernels.lower([row_inv, col_inv], 2 * n)
+            if forward is None or inverse is None:
+                return None
+            lowered["gates"].append(forward)
+            lowered["inverse"].append(inverse)
+        for steps in self._after:
+            for qubits, transfer, adjoint in steps:
+                for matrix in (transfer, adjoint):
+                    if len(qubits) == 1:
+                        op = Operation("fixed", (qubits[0], n + qubits[0]), matrix=matrix)
+                        lowered["channels"][id(matrix)] = kernels.lower([op], 2 * n)
+        return lowered
 
     @staticmethod
     def _check_step(step: ChannelStep, n: int, n_ops: int) -> None:
@@ -154,6 +184,17 @@ class DensityProgram:
         r"""Gate ``k`` (or its inverse) as :math:`U\rho U^\dagger` on a batch in stored layout
         (any Hermitian batch: states or Heisenberg observables); may reuse ``rho``."""
         row_op, col_op, sign, row_inv, col_inv = self._gates[k]
+        if self._lowered is not None:
+            lowered = self._lowered["inverse" if inverse else "gates"][k]
+            rows = rho.shape[0]
+            flat = np.ascontiguousarray(rho).reshape(rows, -1)
+            if angles is None:
+                zeros = np.zeros((rows, 2))
+                return kernels.run(lowered, flat, zeros, zeros).reshape(rho.shape)
+            a = -angles if inverse else angles
+            both = np.stack([a, sign * a], axis=1)
+            return kernels.run(lowered, flat, np.cos(0.5 * both), np.sin(0.5 * both)
+                               ).reshape(rho.shape)
         if angles is None:
             reg = apply_operation(self._register(rho), row_inv if inverse else row_op, None)
             reg = apply_operation(reg, col_inv if inverse else col_op, None)
@@ -166,6 +207,12 @@ class DensityProgram:
     def _channel(self, rho: np.ndarray, qubits: tuple[int, ...], transfer: np.ndarray
                  ) -> np.ndarray:
         n = self.n_qubits
+        if self._lowered is not None and id(transfer) in self._lowered["channels"]:
+            rows = rho.shape[0]
+            flat = np.ascontiguousarray(rho).reshape(rows, -1)
+            zeros = np.zeros((rows, 1))
+            return kernels.run(self._lowered["channels"][id(transfer)], flat, zeros, zeros
+                               ).reshape(rho.shape)
         if len(qubits) == 1:
             return self._channel_one(rho, qubits[0], transfer)
         tensor = self._register(rho)

@@ -38,8 +38,14 @@ import numpy as np
 
 from qnncourse._validation import check_memory, memory_limit
 
+try:  # the compiled kernels are optional: without numba the numpy reference path runs
+    from qnncourse.simulators import kernels as _compiled
+except ImportError:  # pragma: no cover - numba is a dependency, this is a safety net
+    _compiled = None
+
 __all__ = [
     "BATCH_BYTES",
+    "KERNELS",
     "adjoint_from_angles",
     "adjoint_gradient",
     "apply_operation",
@@ -55,6 +61,11 @@ __all__ = [
 # CPU caches. Draws are processed in chunks of at most this many bytes per state array (at
 # least one draw); benchmarks/bench_statevector.py --scaling measures the trade-off.
 BATCH_BYTES = 2**19
+
+# Which gate implementation runs: "compiled" (numba, qnncourse.simulators.kernels: one pass
+# per gate, whole circuits per call) or "numpy" (this module's reference kernels). Both give
+# the same numbers; the tests compare them gate by gate.
+KERNELS = "compiled" if _compiled is not None else "numpy"
 
 # Smallest register for which rotations on the second-to-last qubit use _tail_kernel.
 _TAIL_MIN_N = 10
@@ -310,6 +321,13 @@ def _program(circuit, dagger: bool = False) -> list[tuple[Kernel, Kernel | None]
     return [_kernels(op, circuit.n_qubits, dagger) for op in circuit.operations]
 
 
+def _lowered(circuit):
+    """The circuit lowered for the compiled kernels, or ``None`` (numpy path)."""
+    if KERNELS != "compiled" or _compiled is None:
+        return None
+    return _compiled.lower(circuit.operations, circuit.n_qubits)
+
+
 def _forward(program, psi: np.ndarray, cos_half: np.ndarray, sin_half: np.ndarray,
              buf: np.ndarray, start: int, stop: int) -> np.ndarray:
     for k in range(start, stop):
@@ -349,6 +367,12 @@ def apply_operation(psi: np.ndarray, op, angles: np.ndarray | None) -> np.ndarra
             raise ValueError(f"{op} needs angles of shape ({psi.shape[0]},), got "
                              f"{None if angles is None else np.shape(angles)}")
         c, s = np.cos(0.5 * np.asarray(angles)), np.sin(0.5 * np.asarray(angles))
+    if KERNELS == "compiled" and _compiled is not None:
+        lowered = _compiled.lower([op], n)
+        if lowered is not None:
+            if not flat.flags.writeable:
+                flat = flat.copy()
+            return _compiled.apply(lowered, flat, c, s).reshape(psi.shape)
     apply, _ = _kernels(op, n)
     return apply(flat, c, s, np.empty_like(flat)).reshape(psi.shape)
 
@@ -380,6 +404,10 @@ def run_angles(circuit, angles: np.ndarray, psi0: np.ndarray | None = None, star
             raise ValueError(f"psi0 has shape {psi0.shape}; expected {dim} amplitudes or "
                              f"({n_rows}, {dim}) for {n_rows} rows of angles")
     cos_half, sin_half = np.cos(0.5 * angles), np.sin(0.5 * angles)
+    lowered = _lowered(circuit)
+    if lowered is not None:  # in place, whole batch: the kernels need no scratch array
+        return _compiled.run(lowered, out, cos_half, sin_half, start, stop).reshape(
+            (n_rows,) + (2,) * n)
     chunk = _chunk_size(n_rows, n, 2)
     buf = np.empty((chunk, dim), dtype=complex)
     program = _program(circuit)
@@ -407,8 +435,16 @@ def _map_states(circuit, angles: np.ndarray, reduce: Callable[[np.ndarray], np.n
     n, n_rows = circuit.n_qubits, angles.shape[0]
     cos_half, sin_half = np.cos(0.5 * angles), np.sin(0.5 * angles)
     chunk = _chunk_size(n_rows, n, 3)
-    buf = np.empty((chunk, 2**n), dtype=complex)
     out = np.empty(n_rows)
+    lowered = _lowered(circuit)
+    if lowered is not None:
+        for lo in range(0, n_rows, chunk):
+            hi = min(lo + chunk, n_rows)
+            psi = _compiled.run(lowered, _zero_states(hi - lo, n), cos_half[lo:hi],
+                                sin_half[lo:hi])
+            out[lo:hi] = reduce(psi)
+        return out
+    buf = np.empty((chunk, 2**n), dtype=complex)
     program = _program(circuit)
     for lo in range(0, n_rows, chunk):
         hi = min(lo + chunk, n_rows)
@@ -473,9 +509,21 @@ def adjoint_from_angles(circuit, observable, angles: np.ndarray,
     ops = circuit.operations
     cos_half, sin_half = np.cos(0.5 * angles), np.sin(0.5 * angles)
     chunk = _chunk_size(n_rows, n, 3)
-    buf = np.empty((chunk, 2**n), dtype=complex)
     values = np.empty(n_rows)
     grads = np.zeros((n_rows, len(ops)))
+    lowered = _lowered(circuit)
+    if lowered is not None:
+        # One compiled forward pass, then one fused sweep: per rotation a single pass over
+        # psi and lambda reads the derivative and un-computes the gate on both.
+        for lo in range(0, n_rows, chunk):
+            hi = min(lo + chunk, n_rows)
+            c, s = cos_half[lo:hi], sin_half[lo:hi]
+            psi = _compiled.run(lowered, _zero_states(hi - lo, n), c, s)
+            lam = np.ascontiguousarray(observable.apply(psi), dtype=complex)
+            values[lo:hi] = _real_dot(psi, lam)
+            grads[lo:hi] = _compiled.adjoint_sweep(lowered, psi, lam, c, s)
+        return values, grads
+    buf = np.empty((chunk, 2**n), dtype=complex)
     program, inverse = _program(circuit), _program(circuit, dagger=True)
     for lo in range(0, n_rows, chunk):
         hi = min(lo + chunk, n_rows)
