@@ -147,8 +147,11 @@ class Jail:
         cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
                "--cap-drop", "ALL", "--proc", "/proc", "--dev", "/dev"]
+        # the private /tmp first: binds of paths under /tmp (a checkout or venv there) must be
+        # mounted on top of it, not hidden by it
+        cmd += ["--size", str(_TMP_BYTES), "--tmpfs", "/tmp"]
         cmd += self._binds()
-        cmd += ["--size", str(_TMP_BYTES), "--tmpfs", "/tmp", "--dir", work]
+        cmd += ["--dir", work]
         for name, source in (files or {}).items():
             cmd += ["--bind", str(source), f"{work}/{name}"]
         for path in shared:
