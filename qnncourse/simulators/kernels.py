@@ -23,8 +23,12 @@ matrix product and a scatter; a diagonal fixed gate touches only the entries tha
 (a CZ writes a quarter of the state). Gates on more than two qubits are not lowered
 (:func:`lower` returns ``None``) and the simulator uses its numpy path.
 
-Large registers run each gate's loop on all cores (``prange``); small ones stay serial, where
-starting threads would cost more than the gate. Functions are compiled on first use and
+Large registers can run each gate's loop on all cores (``prange``) when :data:`PARALLEL` is
+set (or the environment has ``QNNCOURSE_THREADS=1``); small ones always stay serial, where
+starting threads would cost more than the gate. Threads are opt-in because once numba's OpenMP
+pool has started, ``fork()`` aborts the child ("fork() called from a process already using GNU
+OpenMP"), and the library forks: :func:`qnncourse.plateaus.variance_scan`'s process pool, the
+book's parallel execution and the grader all do. Functions are compiled on first use and
 cached on disk (``cache=True``), so later processes load them instead of compiling.
 """
 
@@ -38,9 +42,12 @@ import numba
 import numpy as np
 from numba import prange
 
-__all__ = ["PARALLEL_MAX_LOAD", "PARALLEL_MIN_AMPLITUDES", "Program", "adjoint_sweep", "apply",
-           "lower", "run"]
+__all__ = ["PARALLEL", "PARALLEL_MAX_LOAD", "PARALLEL_MIN_AMPLITUDES", "Program",
+           "adjoint_sweep", "apply", "lower", "run"]
 
+# Multi-threaded gates are opt-in (see the module docstring: a process that has used them must
+# not fork).
+PARALLEL = os.environ.get("QNNCOURSE_THREADS") == "1"
 # Registers with at least this many amplitudes (per state) use the multi-threaded kernels.
 # Below it a gate takes well under a millisecond and waking threads would dominate.
 PARALLEL_MIN_AMPLITUDES = 2**17
@@ -357,7 +364,7 @@ _sweep = numba.njit(cache=True, nogil=True)(_sweep)
 
 
 def _use_threads(dim: int) -> bool:
-    if dim < PARALLEL_MIN_AMPLITUDES or numba.config.NUMBA_NUM_THREADS < 2:
+    if not PARALLEL or dim < PARALLEL_MIN_AMPLITUDES or numba.config.NUMBA_NUM_THREADS < 2:
         return False
     try:
         load = os.getloadavg()[0] / (os.cpu_count() or 1)
