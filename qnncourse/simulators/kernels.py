@@ -23,22 +23,19 @@ matrix product and a scatter; a diagonal fixed gate touches only the entries tha
 (a CZ writes a quarter of the state). Gates on more than two qubits are not lowered
 (:func:`lower` returns ``None``) and the simulator uses its numpy path.
 
-Large registers run each gate's loop on all cores (``prange``) on an idle machine; small ones
-stay serial, where starting threads would cost more than the gate (``QNNCOURSE_THREADS=0``
-turns threads off). The gate kernels are numba ``parallel`` functions, so every call goes
-through numba's threading layer. That layer is ``workqueue``, not OpenMP: with GNU OpenMP a
-process that has run a parallel kernel cannot fork a child that runs one ("fork() called from a
-process already using GNU OpenMP"), and the library forks (the process pool of
-:func:`qnncourse.plateaus.variance_scan`). ``workqueue`` is fork-safe but not safe for
-concurrent launches from several Python threads, so calls are serialised by a lock. Functions
-are compiled on first use and cached on disk (``cache=True``), so later processes load them
-instead of compiling.
+Large registers can run each gate's loop on all cores (``prange``) when :data:`PARALLEL` is
+set (or the environment has ``QNNCOURSE_THREADS=1``); small ones always stay serial, where
+starting threads would cost more than the gate. These kernels run only where
+:data:`qnncourse.simulators.statevector.KERNELS` is ``"compiled"`` (opt-in): a child forked
+from a process that has run them aborts when it runs them itself ("fork() called from a process
+already using GNU OpenMP"), and :func:`qnncourse.plateaus.variance_scan`'s process pool forks.
+Functions are compiled on first use and cached on disk (``cache=True``), so later processes
+load them instead of compiling.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -49,11 +46,9 @@ from numba import prange
 __all__ = ["PARALLEL", "PARALLEL_MAX_LOAD", "PARALLEL_MIN_AMPLITUDES", "Program",
            "adjoint_sweep", "apply", "lower", "run"]
 
-# Fork-safe threading layer (see the module docstring); set before any parallel kernel runs.
-numba.config.THREADING_LAYER = "workqueue"
-_LAUNCH = threading.Lock()
-# Threads for large registers on an idle machine, unless the environment turns them off.
-PARALLEL = os.environ.get("QNNCOURSE_THREADS") != "0"
+# Multi-threaded gates are opt-in (see the module docstring: a process that has used them must
+# not fork).
+PARALLEL = os.environ.get("QNNCOURSE_THREADS") == "1"
 # Registers with at least this many amplitudes (per state) use the multi-threaded kernels.
 # Below it a gate takes well under a millisecond and waking threads would dominate.
 PARALLEL_MIN_AMPLITUDES = 2**17
@@ -404,7 +399,7 @@ def run(program: Program, psi: np.ndarray, cos_half: np.ndarray, sin_half: np.nd
     C-contiguous) in place; ``cos_half``/``sin_half`` are ``(S, n_ops)`` (any values for
     fixed gates). Returns ``psi``."""
     stop = len(program.kind) if stop is None else stop
-    with _LAUNCH, _threads(psi.shape[1]):
+    with _threads(psi.shape[1]):
         _run(psi, *_arrays(program), program.matrix, cos_half, sin_half, start, stop)
     return psi
 
@@ -414,7 +409,7 @@ def adjoint_sweep(program: Program, psi: np.ndarray, lam: np.ndarray, cos_half: 
     r"""Derivatives ``(S, n_ops)`` by every rotation angle (0 for fixed gates) from the final
     states ``psi`` and :math:`\lambda = O\psi`; both arrays are overwritten."""
     grads = np.zeros(cos_half.shape)
-    with _LAUNCH, _threads(psi.shape[1]):
+    with _threads(psi.shape[1]):
         _sweep(psi, lam, *_arrays(program), program.inverse, cos_half, sin_half, grads)
     return grads
 

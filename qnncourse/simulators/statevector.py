@@ -31,6 +31,7 @@ exact state, so it exists only in simulation (hardware uses shift rules).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -62,10 +63,15 @@ __all__ = [
 # least one draw); benchmarks/bench_statevector.py --scaling measures the trade-off.
 BATCH_BYTES = 2**19
 
-# Which gate implementation runs: "compiled" (numba, qnncourse.simulators.kernels: one pass
-# per gate, whole circuits per call) or "numpy" (this module's reference kernels). Both give
-# the same numbers; the tests compare them gate by gate.
-KERNELS = "compiled" if _compiled is not None else "numpy"
+# Which gate implementation runs: "numpy" (this module's reference kernels, the default) or
+# "compiled" (numba, qnncourse.simulators.kernels: one pass per gate, whole circuits per call;
+# set it, or QNNCOURSE_KERNELS=compiled, for large registers). Both give the same numbers; the
+# tests compare them gate by gate. The compiled kernels are opt-in because numba's GNU-OpenMP
+# threading layer aborts a forked child that runs a kernel after its parent did, and
+# variance_scan's process pool forks; a fork-safe layer (workqueue) cost more per gate than
+# the gates of the book's small circuits.
+KERNELS = ("compiled" if _compiled is not None and os.environ.get("QNNCOURSE_KERNELS") ==
+           "compiled" else "numpy")
 
 # Smallest register for which rotations on the second-to-last qubit use _tail_kernel.
 _TAIL_MIN_N = 10
