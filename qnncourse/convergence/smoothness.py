@@ -17,6 +17,8 @@ including gate :math:`k`, and :math:`O_H = U^\dagger O U`,
     \frac{\partial^2 C}{\partial a_k \partial a_l} =
     -\frac14\big\langle\big[\hat P_k, [\hat P_l, O_H]\big]\big\rangle \quad (k \le l).
 
+(On hardware these entries are measured by the second-order shift rules of [Mari2021b]_.)
+
 :math:`O` may be shifted by a multiple of the identity without changing a derivative, so with
 the half-width :math:`g = (\lambda_{\max}(O) - \lambda_{\min}(O))/2` and two commutators of
 norm at most :math:`2\|\cdot\|` each, :math:`|\partial_{a_k}\partial_{a_l} C| \le g`. Summing

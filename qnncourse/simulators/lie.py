@@ -352,9 +352,8 @@ class LieProgram:
     Attributes
     ----------
     dim : int
-        Dimension of the invariant space (number of basis strings).
-    labels : list of str
-        The basis strings (computed on request).
+        Dimension of the invariant space (number of basis strings); the strings themselves
+        are :attr:`labels`.
 
     Examples
     --------
