@@ -248,8 +248,8 @@ def test_the_reference_documents_every_public_name():
 
 @pytest.mark.parametrize("dotted", ["qnncourse.cost.Cost", "qnncourse.circuit.Circuit",
                                     "qnncourse.metric.metric_tensor",
-                                    "qnncourse.plateaus.lie_variance",
-                                    "qnncourse.plateaus.variance_scan"])
+                                    "qnncourse.plateaus.lie_variance.lie_variance",
+                                    "qnncourse.plateaus.statistics.variance_scan"])
 def test_reference_entries_show_their_math(context, site_url, dotted):
     """The entry exists on the reference page, and its formulas are typeset by MathJax."""
     tab = context.new_page()

@@ -9,9 +9,11 @@ If :math:`C` is :math:`L`-smooth, the descent lemma gives for one step
 Summing over :math:`T` steps with :math:`0 < \eta < 2/L` and using :math:`C(\theta_T) \ge C^*`,
 
 .. math::
-    \min_{t<T}\|\nabla C(\theta_t)\|^2 \le \frac{1}{T}\sum_{t<T}\|\nabla C(\theta_t)\|^2
-    \le \frac{C(\theta_0) - C^*}{\eta(1 - \eta L/2)\,T}
-    \le \frac{2\,(C(\theta_0) - C^*)}{\eta T} \quad (\eta \le 1/L),
+    \begin{aligned}
+    \min_{t<T}\|\nabla C(\theta_t)\|^2 &\le \frac{1}{T}\sum_{t<T}\|\nabla C(\theta_t)\|^2
+    \le \frac{C(\theta_0) - C^*}{\eta(1 - \eta L/2)\,T} \\
+    &\le \frac{2\,(C(\theta_0) - C^*)}{\eta T} \quad (\eta \le 1/L),
+    \end{aligned}
 
 with no convexity at all [Nesterov2018b]_ (Sec. 1.2.3). It promises a point with a small
 gradient, not a minimum: saddles and poor local minima satisfy it as well.

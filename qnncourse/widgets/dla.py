@@ -25,7 +25,7 @@ from qnncourse.widgets.framework import (
     subscript,
 )
 
-__all__ = ["SPEC", "dla_explorer"]
+__all__ = ["SPEC", "DlaData", "DlaVarianceData", "dla_explorer"]
 
 def _chain(words: Sequence[str], n: int) -> list[str]:
     """Every word placed on every window of consecutive qubits of an open chain."""
@@ -62,6 +62,9 @@ def _dla_dimension(family: str, n: int) -> int:
 
 @dataclass(frozen=True)
 class DlaData:
+    r"""DLA dimensions of one generator family: ``dims[k]`` is :math:`\dim\mathfrak g` on
+    ``n_qubits[k]`` qubits (see :func:`qnncourse.lie.dla_dimension`)."""
+
     family: str
     n_qubits: np.ndarray
     dims: np.ndarray
@@ -108,6 +111,11 @@ def _dla_variance_point(family: str, n: int) -> plateaus.LieVarianceCheck:
 
 @dataclass(frozen=True)
 class DlaVarianceData:
+    r"""The Lie-algebraic variance law checked by sampling, per qubit count: ``predicted`` is
+    :math:`\mathrm{Var}\,C` from :func:`qnncourse.plateaus.lie_variance` (Ragone et al. 2024),
+    ``measured`` the sample variance over ``n_samples`` random parameter vectors of a circuit
+    ``depth`` layers deep, with its 95 % interval ``ci``."""
+
     family: str
     observable: str
     n_qubits: np.ndarray

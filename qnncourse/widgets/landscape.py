@@ -25,7 +25,7 @@ from qnncourse.widgets.framework import (
     subscript,
 )
 
-__all__ = ["SPEC", "landscape_explorer"]
+__all__ = ["SPEC", "LandscapeData", "landscape_explorer"]
 
 _LANDSCAPE_CIRCUITS = {
     "hardware-efficient": lambda: ansatz.hardware_efficient(3, 2),

@@ -24,7 +24,7 @@ from qnncourse.widgets.framework import (
     no_progress,
 )
 
-__all__ = ["SPEC", "plateau_explorer"]
+__all__ = ["SPEC", "PlateauData", "plateau_explorer"]
 
 _PLATEAU_ANSATZE = ("hardware-efficient", "random Pauli", "alternating layered",
                     "tensor-product RX")

@@ -24,7 +24,7 @@ from qnncourse.widgets.framework import (
     no_progress,
 )
 
-__all__ = ["SPEC", "optimizer_race"]
+__all__ = ["SPEC", "RaceData", "RaceRun", "optimizer_race"]
 
 _RACE_PROBLEMS = {
     "3 qubits, local cost": (lambda: ansatz.hardware_efficient(3, 2), "local", None),
@@ -76,6 +76,9 @@ def _race_run(problem: str, racer: str, budget: int, scale: float, seed: int) ->
 
 @dataclass(frozen=True)
 class RaceData:
+    """The optimizer race on ``problem``: one :class:`RaceRun` per optimizer, all from the same
+    start and each stopped after ``budget`` circuit evaluations."""
+
     problem: str
     budget: int
     runs: tuple[RaceRun, ...]
