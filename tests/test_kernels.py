@@ -165,6 +165,58 @@ def test_threaded_kernels_match_serial():
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
+FORK_CHECK = """
+import multiprocessing
+
+import numpy as np
+from qnncourse import Cost
+from qnncourse.circuit import Circuit
+from qnncourse.simulators import statevector
+
+statevector.KERNELS = "compiled"
+c = Circuit(4)
+for q in range(4):
+    c.rx(q).ry(q)
+c.cz(0, 1).cnot(2, 3)
+
+
+def gradient(seed):
+    theta = np.random.default_rng(seed).uniform(0, 2 * np.pi, (1, c.n_params))
+    return Cost(c, "ZZII").value_and_gradient(theta)[1]
+
+
+parent = [gradient(seed) for seed in range(4)]
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    children = pool.map(gradient, range(4))
+np.testing.assert_allclose(np.array(children), np.array(parent), atol=1e-13)
+print("ok")
+"""
+
+
+def test_a_process_that_ran_the_kernels_can_fork():
+    """The serial build starts no threading layer: after the parent has run the compiled
+    kernels, forked workers (as in variance_scan's pool) run them too and agree."""
+    done = subprocess.run([sys.executable, "-c", FORK_CHECK], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+def test_auto_uses_the_compiled_kernels_from_the_threshold(monkeypatch):
+    monkeypatch.setattr(statevector, "KERNELS", "auto")
+    n = statevector.COMPILED_MIN_QUBITS
+    assert statevector.uses_compiled(n) and not statevector.uses_compiled(n - 1)
+    monkeypatch.setattr(statevector, "KERNELS", "numpy")
+    assert not statevector.uses_compiled(n + 10)
+    monkeypatch.setattr(statevector, "KERNELS", "compiled")
+    assert statevector.uses_compiled(1)
+
+
+def test_an_unknown_kernel_setting_is_named():
+    done = subprocess.run([sys.executable, "-c", "import qnncourse"], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "QNNCOURSE_KERNELS": "fast"})
+    assert done.returncode != 0 and "QNNCOURSE_KERNELS='fast'" in done.stderr
+
+
 def test_threads_are_opt_in():
     assert not kernels._use_threads(2**20) or kernels.PARALLEL
 

@@ -110,8 +110,8 @@ class DensityProgram:
         # likewise. Rotations conjugate by a sign of the angle, fixed gates by their matrix.
         self._gates = [self._register_ops(op, n) for op in circuit.operations]
         self.n_channels = len(steps)
-        self._lowered = self._lower() if (kernels is not None
-                                          and statevector.KERNELS == "compiled") else None
+        self._lowered = (self._lower() if kernels is not None and statevector.uses_compiled(2 * n)
+                         else None)
 
     def _lower(self) -> dict | None:
         """Each gate's two register operations (forward and inverse) and each one-qubit

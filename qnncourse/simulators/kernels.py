@@ -18,25 +18,30 @@ so a rotation :math:`R_P(a) = \\cos\\tfrac a2 - i\\sin\\tfrac a2 P` updates the 
 :math:`\\mathrm{Re}\\langle\\lambda|(-iP)|\\psi\\rangle` with un-computing the gate on
 :math:`\\psi` and :math:`\\lambda`: one read and one write of each array per rotation.
 
+The state is held as two float arrays, real and imaginary parts (converted on entry and
+exit of each call): with interleaved complex numbers LLVM left the loops scalar, with separate
+arrays it vectorises them, about three times faster per gate at 18 qubits. The pairs of a
+one-qubit word are the two halves of each block of ``2**(t+1)`` amplitudes, taken as slices.
+
 Fixed gates on one or two qubits are a gather of the ``2**k`` amplitudes of each block, a small
 matrix product and a scatter; a diagonal fixed gate touches only the entries that are not 1
 (a CZ writes a quarter of the state). Gates on more than two qubits are not lowered
 (:func:`lower` returns ``None``) and the simulator uses its numpy path.
 
-Large registers can run each gate's loop on all cores (``prange``) when :data:`PARALLEL` is
-set (or the environment has ``QNNCOURSE_THREADS=1``); small ones always stay serial, where
-starting threads would cost more than the gate. These kernels run only where
-:data:`qnncourse.simulators.statevector.KERNELS` is ``"compiled"`` (opt-in): a child forked
-from a process that has run them aborts when it runs them itself ("fork() called from a process
-already using GNU OpenMP"), and :func:`qnncourse.plateaus.variance_scan`'s process pool forks.
-Functions are compiled on first use and cached on disk (``cache=True``), so later processes
-load them instead of compiling.
+Every kernel is built twice. The serial build never starts numba's threading layer, so a
+process that has used it may still fork (:func:`qnncourse.plateaus.variance_scan`'s process
+pool does; GNU OpenMP aborts a forked child of a process whose thread pool has started). The
+threaded build runs each gate's loop on all cores (``prange``); it is used only for large
+registers on an idle machine, and only when :data:`PARALLEL` is set (or the environment has
+``QNNCOURSE_THREADS=1``). :func:`qnncourse.simulators.statevector.uses_compiled` decides which
+registers run here at all. Functions are compiled on first use and cached on disk
+(``cache=True``), so later processes load them instead of compiling.
 """
 
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+import types
 from dataclasses import dataclass
 
 import numba
@@ -163,205 +168,278 @@ def _layout(xmask, zmask):
     return t, zmask & ~(1 << t), 1.0 - 2.0 * _parity(xmask & zmask)
 
 
-def _rotate(psi, xmask, zmask, phase, c, s):
-    """In place: :math:`\\psi \\leftarrow c\\,\\psi - i s\\,P\\psi` (``s = -sin`` inverts)."""
-    dim = psi.shape[0]
-    if xmask == 0:
-        # diagonal: one phase c -+ i s per amplitude
-        plus = complex(c, -s)
-        minus = complex(c, s)
-        for r in prange(dim):
-            if _parity(r & zmask):
-                psi[r] *= minus
-            else:
-                psi[r] *= plus
-        return
-    t, zrest, flip = _layout(xmask, zmask)
-    ms = complex(0.0, -s) * phase                    # -i s (-i)^nY
-    if zrest == 0:
-        # constant phases: blocks of 2**t consecutive pairs, an inner loop LLVM vectorises
-        a0 = ms
-        a1 = ms * flip
-        block = 1 << t
-        for hi in prange(dim >> (t + 1)):
-            base = hi << (t + 1)
-            for lo in range(block):
-                i0 = base + lo
-                i1 = i0 ^ xmask
-                p0 = psi[i0]
-                p1 = psi[i1]
-                psi[i0] = c * p0 + a0 * p1
-                psi[i1] = c * p1 + a1 * p0
-    else:
+def _cmul(ar, ai, x, y):
+    """:math:`(a_r + i a_i)(x + i y)` as a (real, imaginary) pair."""
+    return ar * x - ai * y, ar * y + ai * x
+
+
+def _mix(r0, j0, r1, j1, k0, k1, m):
+    """:math:`(p_0, p_1) \\leftarrow (m_{00}p_0 + m_{01}p_1,\\; m_{10}p_0 + m_{11}p_1)` for
+    :math:`p_0 = r_0[k_0] + i j_0[k_0]`, :math:`p_1 = r_1[k_1] + i j_1[k_1]`; ``m`` holds the
+    real and imaginary parts ``(m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i)``."""
+    x0, y0, x1, y1 = r0[k0], j0[k0], r1[k1], j1[k1]
+    a, b = _cmul(m[0], m[1], x0, y0)
+    c, d = _cmul(m[2], m[3], x1, y1)
+    e, f = _cmul(m[4], m[5], x0, y0)
+    g, h = _cmul(m[6], m[7], x1, y1)
+    r0[k0] = a + c
+    j0[k0] = b + d
+    r1[k1] = e + g
+    j1[k1] = f + h
+
+
+def _mix_pairs(re, im, t, xmask, m):
+    """:func:`_mix` on every pair ``(i0, i0 ^ xmask)`` with bit ``t`` (the top bit of
+    ``xmask``) clear in ``i0``. For a one-qubit word the partner is ``i0 + 2**t``: the two
+    halves of each block of ``2**(t+1)`` are taken as separate slices (for ``t < 3`` with the
+    block size a constant), a shape LLVM vectorises."""
+    dim = re.shape[0]
+    block = 1 << t
+    if xmask != block:
         for j in prange(dim >> 1):
             i0 = _insert_zero(j, t)
-            i1 = i0 ^ xmask
-            a0 = ms * (1.0 - 2.0 * _parity(i0 & zrest))
-            p0 = psi[i0]
-            p1 = psi[i1]
-            psi[i0] = c * p0 + a0 * p1
-            psi[i1] = c * p1 + (a0 * flip) * p0
-
-
-def _fixed(psi, kind, nsub, b0, b1, off, u):
-    """In place: a fixed gate on one (``b1 < 0``) or two qubits, given by its 4x4-padded
-    matrix ``u`` over sub-indices with bit offsets ``off``."""
-    dim = psi.shape[0]
-    if nsub == 2:
-        if kind == 1:
-            d0 = u[0, 0]
-            d1 = u[1, 1]
-            for j in prange(dim >> 1):
-                i0 = _insert_zero(j, b0)
-                if d0 != 1.0:
-                    psi[i0 + off[0]] *= d0
-                if d1 != 1.0:
-                    psi[i0 + off[1]] *= d1
-            return
-        u00, u01, u10, u11 = u[0, 0], u[0, 1], u[1, 0], u[1, 1]
+            _mix(re, im, re, im, i0, i0 ^ xmask, m)
+    elif t == 0:
         for j in prange(dim >> 1):
-            i0 = _insert_zero(j, b0)
-            p0 = psi[i0 + off[0]]
-            p1 = psi[i0 + off[1]]
-            psi[i0 + off[0]] = u00 * p0 + u01 * p1
-            psi[i0 + off[1]] = u10 * p0 + u11 * p1
-        return
-    if kind == 1:
-        d0, d1, d2, d3 = u[0, 0], u[1, 1], u[2, 2], u[3, 3]
-        for j in prange(dim >> 2):
-            i = _insert_zero(_insert_zero(j, b0), b1)
-            if d0 != 1.0:
-                psi[i + off[0]] *= d0
-            if d1 != 1.0:
-                psi[i + off[1]] *= d1
-            if d2 != 1.0:
-                psi[i + off[2]] *= d2
-            if d3 != 1.0:
-                psi[i + off[3]] *= d3
-        return
-    for j in prange(dim >> 2):
-        i = _insert_zero(_insert_zero(j, b0), b1)
-        p0 = psi[i + off[0]]
-        p1 = psi[i + off[1]]
-        p2 = psi[i + off[2]]
-        p3 = psi[i + off[3]]
-        for a in range(4):
-            psi[i + off[a]] = u[a, 0] * p0 + u[a, 1] * p1 + u[a, 2] * p2 + u[a, 3] * p3
-
-
-def _adjoint_rotation(psi, lam, xmask, zmask, phase, c, s):
-    """One step of the adjoint sweep for a rotation: returns
-    :math:`\\mathrm{Re}\\langle\\lambda|(-iP)|\\psi\\rangle` and, in the same pass, applies
-    :math:`R_P^\\dagger` (``c + i s P``) to ``psi`` and ``lam``."""
-    dim = psi.shape[0]
-    acc = 0.0
-    if xmask == 0:
-        plus = complex(c, s)       # c + i s (+1)
-        minus = complex(c, -s)     # c + i s (-1)
-        for r in prange(dim):
-            p = psi[r]
-            lr = lam[r]
-            w = lr.real * p.imag - lr.imag * p.real      # Im(conj(l) p)
-            if _parity(r & zmask):
-                acc += -w
-                psi[r] = p * minus
-                lam[r] = lr * minus
-            else:
-                acc += w
-                psi[r] = p * plus
-                lam[r] = lr * plus
-        return acc
-    t, zrest, flip = _layout(xmask, zmask)
-    g = -1j * phase                  # -i (-i)^nY: (-iP psi)_{i0} = g f0 psi_{i1}
-    if zrest == 0:
-        # constant phases (every one-qubit word): blocks of 2**t consecutive pairs
-        g0 = g
-        g1 = g * flip
-        block = 1 << t
+            _mix(re, im, re, im, 2 * j, 2 * j + 1, m)
+    elif t == 1:
+        for j in prange(dim >> 1):
+            i0 = (j >> 1) * 4 + (j & 1)
+            _mix(re, im, re, im, i0, i0 + 2, m)
+    elif t == 2:
+        for j in prange(dim >> 1):
+            i0 = (j >> 2) * 8 + (j & 3)
+            _mix(re, im, re, im, i0, i0 + 4, m)
+    else:
         for hi in prange(dim >> (t + 1)):
             base = hi << (t + 1)
-            part = 0.0
+            r0, r1 = re[base:base + block], re[base + block:base + 2 * block]
+            j0, j1 = im[base:base + block], im[base + block:base + 2 * block]
             for lo in range(block):
-                i0 = base + lo
-                i1 = i0 ^ xmask
-                p0 = psi[i0]
-                p1 = psi[i1]
-                l0 = lam[i0]
-                l1 = lam[i1]
-                q0 = g0 * p1
-                q1 = g1 * p0
-                part += (l0.real * q0.real + l0.imag * q0.imag + l1.real * q1.real
-                         + l1.imag * q1.imag)
-                psi[i0] = c * p0 - s * q0
-                psi[i1] = c * p1 - s * q1
-                lam[i0] = c * l0 - s * (g0 * l1)
-                lam[i1] = c * l1 - s * (g1 * l0)
-            acc += part
-        return acc
+                _mix(r0, j0, r1, j1, lo, lo, m)
+
+
+def _rotate(re, im, xmask, zmask, phase, c, s):
+    """In place: :math:`\\psi \\leftarrow c\\,\\psi - i s\\,P\\psi` (``s = -sin`` inverts)."""
+    dim = re.shape[0]
+    if xmask == 0:
+        # diagonal: (c - i s sigma) psi with sigma = (-1)^{|r & z|}
+        for r in prange(dim):
+            ss = s * (1.0 - 2.0 * _parity(r & zmask))
+            x, y = re[r], im[r]
+            re[r] = c * x + ss * y
+            im[r] = c * y - ss * x
+        return
+    t, zrest, flip = _layout(xmask, zmask)
+    a = complex(0.0, -s) * phase                     # -i s (-i)^nY
+    if zrest == 0:
+        # constant phases (every one-qubit word): c p0 + a p1, c p1 + a flip p0
+        _mix_pairs(re, im, t, xmask,
+                   (c, 0.0, a.real, a.imag, flip * a.real, flip * a.imag, c, 0.0))
+        return
     for j in prange(dim >> 1):
         i0 = _insert_zero(j, t)
-        i1 = i0 ^ xmask
-        f0 = 1.0 - 2.0 * _parity(i0 & zrest)
-        g0 = g * f0
-        g1 = g0 * flip
-        p0 = psi[i0]
-        p1 = psi[i1]
-        l0 = lam[i0]
-        l1 = lam[i1]
-        q0 = g0 * p1                 # (-iP psi)_{i0}
-        q1 = g1 * p0
-        acc += (l0.real * q0.real + l0.imag * q0.imag + l1.real * q1.real
-                + l1.imag * q1.imag)
-        # R^dagger = c + i s P = c - s (-iP)
-        psi[i0] = c * p0 - s * q0
-        psi[i1] = c * p1 - s * q1
-        lam[i0] = c * l0 - s * (g0 * l1)
-        lam[i1] = c * l1 - s * (g1 * l0)
+        sa = (1.0 - 2.0 * _parity(i0 & zrest)) * a
+        _mix(re, im, re, im, i0, i0 ^ xmask,
+             (c, 0.0, sa.real, sa.imag, flip * sa.real, flip * sa.imag, c, 0.0))
+
+
+def _fixed(re, im, kind, nsub, b0, b1, off, u):
+    """In place: a fixed gate on one (``b1 < 0``) or two qubits, given by its 4x4-padded
+    matrix ``u`` over sub-indices with bit offsets ``off``; a diagonal gate (``kind`` 1)
+    touches only the sub-indices whose entry is not 1."""
+    dim = re.shape[0]
+    blocks = dim >> (1 if nsub == 2 else 2)
+    if kind == 1:
+        for a in range(nsub):
+            d = u[a, a]
+            if d == 1.0:
+                continue
+            for j in prange(blocks):
+                i = _insert_zero(j, b0) if nsub == 2 else _insert_zero(_insert_zero(j, b0), b1)
+                r = i + off[a]
+                re[r], im[r] = _cmul(d.real, d.imag, re[r], im[r])
+        return
+    if nsub == 2:
+        _mix_pairs(re, im, b0, 1 << b0,
+                   (u[0, 0].real, u[0, 0].imag, u[0, 1].real, u[0, 1].imag,
+                    u[1, 0].real, u[1, 0].imag, u[1, 1].real, u[1, 1].imag))
+        return
+    for j in prange(blocks):
+        i = _insert_zero(_insert_zero(j, b0), b1)
+        k0, k1, k2, k3 = i + off[0], i + off[1], i + off[2], i + off[3]
+        x0, x1, x2, x3 = re[k0], re[k1], re[k2], re[k3]
+        y0, y1, y2, y3 = im[k0], im[k1], im[k2], im[k3]
+        for a in range(4):
+            k = i + off[a]
+            p0, q0 = _cmul(u[a, 0].real, u[a, 0].imag, x0, y0)
+            p1, q1 = _cmul(u[a, 1].real, u[a, 1].imag, x1, y1)
+            p2, q2 = _cmul(u[a, 2].real, u[a, 2].imag, x2, y2)
+            p3, q3 = _cmul(u[a, 3].real, u[a, 3].imag, x3, y3)
+            re[k] = p0 + p1 + p2 + p3
+            im[k] = q0 + q1 + q2 + q3
+
+
+def _adjoint_mix(r0, j0, r1, j1, s0, t0, s1, t1, k0, k1, c, s, g):
+    r"""One pair of the adjoint step (:math:`\psi` in ``r, j``, :math:`\lambda` in ``s, t``,
+    :math:`(-iP\psi)_{k_0} = g_0\psi_{k_1}`, :math:`(-iP\psi)_{k_1} = g_1\psi_{k_0}`,
+    ``g = (g0r, g0i, g1r, g1i)``): returns
+    :math:`\mathrm{Re}(\bar\lambda_{k_0}(-iP\psi)_{k_0} + \bar\lambda_{k_1}(-iP\psi)_{k_1})`
+    and applies :math:`c - s(-iP)` to both states."""
+    x0, y0, x1, y1 = r0[k0], j0[k0], r1[k1], j1[k1]
+    l0x, l0y, l1x, l1y = s0[k0], t0[k0], s1[k1], t1[k1]
+    q0x, q0y = _cmul(g[0], g[1], x1, y1)
+    q1x, q1y = _cmul(g[2], g[3], x0, y0)
+    m0x, m0y = _cmul(g[0], g[1], l1x, l1y)
+    m1x, m1y = _cmul(g[2], g[3], l0x, l0y)
+    r0[k0] = c * x0 - s * q0x
+    j0[k0] = c * y0 - s * q0y
+    r1[k1] = c * x1 - s * q1x
+    j1[k1] = c * y1 - s * q1y
+    s0[k0] = c * l0x - s * m0x
+    t0[k0] = c * l0y - s * m0y
+    s1[k1] = c * l1x - s * m1x
+    t1[k1] = c * l1y - s * m1y
+    return l0x * q0x + l0y * q0y + l1x * q1x + l1y * q1y
+
+
+def _adjoint_pairs(re, im, lre, lim, t, xmask, c, s, g):
+    """:func:`_adjoint_mix` over every pair, in the loop shapes of :func:`_mix_pairs`."""
+    dim = re.shape[0]
+    block = 1 << t
+    acc = 0.0
+    if xmask != block:
+        for j in prange(dim >> 1):
+            i0 = _insert_zero(j, t)
+            acc += _adjoint_mix(re, im, re, im, lre, lim, lre, lim, i0, i0 ^ xmask, c, s, g)
+    elif t == 0:
+        for j in prange(dim >> 1):
+            acc += _adjoint_mix(re, im, re, im, lre, lim, lre, lim, 2 * j, 2 * j + 1, c, s, g)
+    elif t == 1:
+        for j in prange(dim >> 1):
+            i0 = (j >> 1) * 4 + (j & 1)
+            acc += _adjoint_mix(re, im, re, im, lre, lim, lre, lim, i0, i0 + 2, c, s, g)
+    elif t == 2:
+        for j in prange(dim >> 1):
+            i0 = (j >> 2) * 8 + (j & 3)
+            acc += _adjoint_mix(re, im, re, im, lre, lim, lre, lim, i0, i0 + 4, c, s, g)
+    else:
+        for hi in prange(dim >> (t + 1)):
+            base = hi << (t + 1)
+            upper = base + block
+            r0, r1 = re[base:upper], re[upper:upper + block]
+            j0, j1 = im[base:upper], im[upper:upper + block]
+            s0, s1 = lre[base:upper], lre[upper:upper + block]
+            t0, t1 = lim[base:upper], lim[upper:upper + block]
+            part = 0.0
+            for lo in range(block):
+                part += _adjoint_mix(r0, j0, r1, j1, s0, t0, s1, t1, lo, lo, c, s, g)
+            acc += part
     return acc
 
 
-def _run(psi, kind, xmask, zmask, phase, nsub, bits, offset, matrix, cos_half, sin_half,
+def _adjoint_rotation(re, im, lre, lim, xmask, zmask, phase, c, s):
+    r"""One step of the adjoint sweep for a rotation: returns
+    :math:`\mathrm{Re}\langle\lambda|(-iP)|\psi\rangle` and, in the same pass, applies
+    :math:`R_P^\dagger` (``c + i s P``) to ``psi`` and ``lam``."""
+    dim = re.shape[0]
+    if xmask == 0:
+        # -iP = -i sigma: the derivative is sigma Im(conj(l) p); R^dagger = c + i s sigma
+        acc = 0.0
+        for r in prange(dim):
+            sigma = 1.0 - 2.0 * _parity(r & zmask)
+            x, y, lx, ly = re[r], im[r], lre[r], lim[r]
+            acc += sigma * (lx * y - ly * x)
+            ss = s * sigma
+            re[r] = c * x - ss * y
+            im[r] = c * y + ss * x
+            lre[r] = c * lx - ss * ly
+            lim[r] = c * ly + ss * lx
+        return acc
+    t, zrest, flip = _layout(xmask, zmask)
+    g = -1j * phase                  # -i (-i)^nY: (-iP psi)_{i0} = g sigma psi_{i1}
+    if zrest == 0:
+        return _adjoint_pairs(re, im, lre, lim, t, xmask, c, s,
+                              (g.real, g.imag, flip * g.real, flip * g.imag))
+    acc = 0.0
+    for j in prange(dim >> 1):
+        i0 = _insert_zero(j, t)
+        sg = (1.0 - 2.0 * _parity(i0 & zrest)) * g
+        acc += _adjoint_mix(re, im, re, im, lre, lim, lre, lim, i0, i0 ^ xmask, c, s,
+                            (sg.real, sg.imag, flip * sg.real, flip * sg.imag))
+    return acc
+
+
+def _run(re, im, kind, xmask, zmask, phase, nsub, bits, offset, matrix, cos_half, sin_half,
          start, stop):
-    """Operations ``start:stop`` on every row of ``psi`` ``(S, 2**n)``, in place."""
-    for row in range(psi.shape[0]):
-        state = psi[row]
+    """Operations ``start:stop`` on every row of the state ``re + i im`` ``(S, 2**n)``, in
+    place."""
+    for row in range(re.shape[0]):
+        x = re[row]
+        y = im[row]
         for k in range(start, stop):
             if kind[k] == 0:
-                _rotate(state, xmask[k], zmask[k], phase[k], cos_half[row, k], sin_half[row, k])
+                _rotate(x, y, xmask[k], zmask[k], phase[k], cos_half[row, k], sin_half[row, k])
             else:
-                _fixed(state, kind[k], nsub[k], bits[k, 0], bits[k, 1], offset[k], matrix[k])
+                _fixed(x, y, kind[k], nsub[k], bits[k, 0], bits[k, 1], offset[k], matrix[k])
 
 
-def _sweep(psi, lam, kind, xmask, zmask, phase, nsub, bits, offset, inverse, cos_half,
+def _sweep(re, im, lre, lim, kind, xmask, zmask, phase, nsub, bits, offset, inverse, cos_half,
            sin_half, grads):
     """The adjoint sweep over all operations, from the last: derivatives into ``grads``
-    ``(S, n_ops)`` (rotations only); ``psi`` and ``lam`` are overwritten."""
+    ``(S, n_ops)`` (rotations only); the states are overwritten."""
     n_ops = kind.shape[0]
-    for row in range(psi.shape[0]):
-        state = psi[row]
-        co = lam[row]
+    for row in range(re.shape[0]):
+        x, y, lx, ly = re[row], im[row], lre[row], lim[row]
         for k in range(n_ops - 1, -1, -1):
             if kind[k] == 0:
-                grads[row, k] = _adjoint_rotation(state, co, xmask[k], zmask[k], phase[k],
+                grads[row, k] = _adjoint_rotation(x, y, lx, ly, xmask[k], zmask[k], phase[k],
                                                   cos_half[row, k], sin_half[row, k])
             elif k > 0:
-                _fixed(state, kind[k], nsub[k], bits[k, 0], bits[k, 1], offset[k], inverse[k])
-                _fixed(co, kind[k], nsub[k], bits[k, 0], bits[k, 1], offset[k], inverse[k])
+                _fixed(x, y, kind[k], nsub[k], bits[k, 0], bits[k, 1], offset[k], inverse[k])
+                _fixed(lx, ly, kind[k], nsub[k], bits[k, 0], bits[k, 1], offset[k],
+                       inverse[k])
 
 
-# The helpers are inlined; each gate kernel is its own compiled function (threaded over the
-# amplitudes), called from the serial drivers ``_run`` and ``_sweep``.
+def _specialised(func, suffix: str, replace: dict):
+    """A copy of ``func`` named ``<name><suffix>`` whose global names in ``replace`` are bound
+    to other objects. numba resolves a function's globals when it compiles it and caches it
+    under its qualified name, so one Python source gives a serial and a threaded build, each
+    cached on its own."""
+    scope = dict(func.__globals__)
+    scope.update(replace)
+    copy = types.FunctionType(func.__code__, scope, func.__name__ + suffix, func.__defaults__)
+    copy.__qualname__ = copy.__name__
+    copy.__module__ = func.__module__
+    return copy
+
+
+# The helpers are inlined. Each gate kernel is built twice: serial (``prange`` is ``range``; no
+# threading layer is ever started, so a process that used it may fork) and threaded (all of
+# numba's threads over the amplitudes). The drivers ``_run`` and ``_sweep`` loop over the
+# operations and call the build of their own kind.
 _inline = numba.njit(inline="always", cache=True)
 _parity = _inline(_parity)
 _insert_zero = _inline(_insert_zero)
 _top_bit = _inline(_top_bit)
 _layout = _inline(_layout)
-_threaded = numba.njit(cache=True, nogil=True, parallel=True)
-_rotate = _threaded(_rotate)
-_fixed = _threaded(_fixed)
-_adjoint_rotation = _threaded(_adjoint_rotation)
-_run = numba.njit(cache=True, nogil=True)(_run)
-_sweep = numba.njit(cache=True, nogil=True)(_sweep)
+_cmul = _inline(_cmul)
+_mix = _inline(_mix)
+_mix_pairs = _inline(_mix_pairs)
+_adjoint_mix = _inline(_adjoint_mix)
+_adjoint_pairs = _inline(_adjoint_pairs)
+# Reassociation lets LLVM vectorise the derivative's sum; results differ from the numpy
+# path in the last bits only (the tests compare at 1e-12).
+_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+_BUILDS = {}
+for _suffix, _options in (("_serial", {}), ("_threaded", {"parallel": True})):
+    _jit = numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, **_options)
+    _gates = {f.__name__: _jit(_specialised(f, _suffix, {}))
+              for f in (_rotate, _fixed, _adjoint_rotation)}
+    _driver = numba.njit(cache=True, nogil=True)
+    _BUILDS[bool(_options)] = (_driver(_specialised(_run, _suffix, _gates)),
+                               _driver(_specialised(_sweep, _suffix, _gates)))
+del _suffix, _options, _jit, _gates, _driver
 
 
 def _use_threads(dim: int) -> bool:
@@ -374,18 +452,16 @@ def _use_threads(dim: int) -> bool:
     return load < PARALLEL_MAX_LOAD
 
 
-@contextmanager
-def _threads(dim: int):
-    """All of numba's threads for large registers on an idle machine, else one thread."""
-    if _use_threads(dim):
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
+def _split(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real and imaginary parts as two contiguous arrays: the kernels work on them, since
+    separate arrays let LLVM vectorise a gate's loop (interleaved complex numbers did not)."""
+    return np.ascontiguousarray(psi.real), np.ascontiguousarray(psi.imag)
+
+
+def _merge(psi: np.ndarray, re: np.ndarray, im: np.ndarray) -> np.ndarray:
+    psi.real[...] = re
+    psi.imag[...] = im
+    return psi
 
 
 def _arrays(program: Program):
@@ -399,9 +475,10 @@ def run(program: Program, psi: np.ndarray, cos_half: np.ndarray, sin_half: np.nd
     C-contiguous) in place; ``cos_half``/``sin_half`` are ``(S, n_ops)`` (any values for
     fixed gates). Returns ``psi``."""
     stop = len(program.kind) if stop is None else stop
-    with _threads(psi.shape[1]):
-        _run(psi, *_arrays(program), program.matrix, cos_half, sin_half, start, stop)
-    return psi
+    drive, _ = _BUILDS[_use_threads(psi.shape[1])]
+    re, im = _split(psi)
+    drive(re, im, *_arrays(program), program.matrix, cos_half, sin_half, start, stop)
+    return _merge(psi, re, im)
 
 
 def adjoint_sweep(program: Program, psi: np.ndarray, lam: np.ndarray, cos_half: np.ndarray,
@@ -409,8 +486,9 @@ def adjoint_sweep(program: Program, psi: np.ndarray, lam: np.ndarray, cos_half: 
     r"""Derivatives ``(S, n_ops)`` by every rotation angle (0 for fixed gates) from the final
     states ``psi`` and :math:`\lambda = O\psi`; both arrays are overwritten."""
     grads = np.zeros(cos_half.shape)
-    with _threads(psi.shape[1]):
-        _sweep(psi, lam, *_arrays(program), program.inverse, cos_half, sin_half, grads)
+    _, sweep = _BUILDS[_use_threads(psi.shape[1])]
+    sweep(*_split(psi), *_split(lam), *_arrays(program), program.inverse, cos_half, sin_half,
+          grads)
     return grads
 
 
