@@ -223,7 +223,11 @@ def _rotate(re, im, xmask, zmask, phase, c, s):
     """In place: :math:`\\psi \\leftarrow c\\,\\psi - i s\\,P\\psi` (``s = -sin`` inverts)."""
     dim = re.shape[0]
     if xmask == 0:
-        # diagonal: (c - i s sigma) psi with sigma = (-1)^{|r & z|}
+        # diagonal: (c - i s sigma) psi with sigma = (-1)^{|r & z|}; for one Z the pairs
+        # (bit clear, bit set) take c - i s and c + i s, in the vectorised pair loops
+        if zmask & (zmask - 1) == 0:
+            _mix_pairs(re, im, _top_bit(zmask), zmask, (c, -s, 0.0, 0.0, 0.0, 0.0, c, s))
+            return
         for r in prange(dim):
             ss = s * (1.0 - 2.0 * _parity(r & zmask))
             x, y = re[r], im[r]
@@ -452,15 +456,36 @@ def _use_threads(dim: int) -> bool:
     return load < PARALLEL_MAX_LOAD
 
 
+def _split_rows(psi, re, im):
+    for row in range(psi.shape[0]):
+        for i in range(psi.shape[1]):
+            v = psi[row, i]
+            re[row, i] = v.real
+            im[row, i] = v.imag
+
+
+def _merge_rows(psi, re, im):
+    for row in range(psi.shape[0]):
+        for i in range(psi.shape[1]):
+            psi[row, i] = complex(re[row, i], im[row, i])
+
+
+_split_rows = numba.njit(cache=True, nogil=True)(_split_rows)
+_merge_rows = numba.njit(cache=True, nogil=True)(_merge_rows)
+
+
 def _split(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Real and imaginary parts as two contiguous arrays: the kernels work on them, since
-    separate arrays let LLVM vectorise a gate's loop (interleaved complex numbers did not)."""
-    return np.ascontiguousarray(psi.real), np.ascontiguousarray(psi.imag)
+    """Real and imaginary parts as two contiguous arrays, in one pass: the kernels work on
+    them, since separate arrays let LLVM vectorise a gate's loop (interleaved complex numbers
+    did not)."""
+    re = np.empty(psi.shape)
+    im = np.empty(psi.shape)
+    _split_rows(psi, re, im)
+    return re, im
 
 
 def _merge(psi: np.ndarray, re: np.ndarray, im: np.ndarray) -> np.ndarray:
-    psi.real[...] = re
-    psi.imag[...] = im
+    _merge_rows(psi, re, im)
     return psi
 
 
