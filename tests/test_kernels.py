@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 import qutip
@@ -167,13 +168,17 @@ def test_threaded_kernels_match_serial():
 
 FORK_CHECK = """
 import multiprocessing
+import sys
 
 import numpy as np
 from qnncourse import Cost
 from qnncourse.circuit import Circuit
-from qnncourse.simulators import statevector
+from qnncourse.simulators import kernels, statevector
 
 statevector.KERNELS = "compiled"
+if sys.argv[1] == "threaded":  # every register on the threaded build, whatever the load
+    kernels.PARALLEL, kernels.PARALLEL_MIN_AMPLITUDES, kernels.PARALLEL_MAX_LOAD = True, 1, 1e9
+    assert kernels._use_threads(16)
 c = Circuit(4)
 for q in range(4):
     c.rx(q).ry(q)
@@ -193,12 +198,35 @@ print("ok")
 """
 
 
-def test_a_process_that_ran_the_kernels_can_fork():
-    """The serial build starts no threading layer: after the parent has run the compiled
-    kernels, forked workers (as in variance_scan's pool) run them too and agree."""
-    done = subprocess.run([sys.executable, "-c", FORK_CHECK], capture_output=True, text=True,
-                          timeout=600)
+@pytest.mark.parametrize("build", ["serial", "threaded"])
+def test_a_process_that_ran_the_kernels_can_fork(build):
+    """After the parent has run the compiled kernels (serial, or threaded on the workqueue
+    layer), forked workers (as in variance_scan's pool) run them too and agree. GNU OpenMP
+    would abort them."""
+    done = subprocess.run([sys.executable, "-c", FORK_CHECK, build], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "NUMBA_NUM_THREADS": "2"})
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+def test_threaded_kernels_from_several_threads_agree_with_one(monkeypatch):
+    """The workqueue layer is not re-entrant: concurrent callers (the explorers compute in
+    worker threads) take turns, and get the serial numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    circuit = _circuit("XYZ")
+    angles = _angles(circuit, rows=2, seed=5)
+    obs = as_observable("ZZII", N)
+    monkeypatch.setattr(statevector, "KERNELS", "compiled")
+    one = statevector.adjoint_from_angles(circuit, obs, angles)
+    monkeypatch.setattr(kernels, "PARALLEL", True)
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_AMPLITUDES", 1)
+    monkeypatch.setattr(kernels, "PARALLEL_MAX_LOAD", 1e9)
+    with ThreadPoolExecutor(4) as pool:
+        many = list(pool.map(lambda _: statevector.adjoint_from_angles(circuit, obs, angles),
+                             range(8)))
+    for values, grads in many:
+        np.testing.assert_allclose(values, one[0], atol=1e-13)
+        np.testing.assert_allclose(grads, one[1], atol=1e-12)
 
 
 def test_auto_uses_the_compiled_kernels_from_the_threshold(monkeypatch):
@@ -217,8 +245,14 @@ def test_an_unknown_kernel_setting_is_named():
     assert done.returncode != 0 and "QNNCOURSE_KERNELS='fast'" in done.stderr
 
 
-def test_threads_are_opt_in():
-    assert not kernels._use_threads(2**20) or kernels.PARALLEL
+def test_threads_only_for_large_registers_on_the_workqueue_layer(monkeypatch):
+    monkeypatch.setattr(kernels, "PARALLEL", True)
+    monkeypatch.setattr(kernels, "PARALLEL_MAX_LOAD", 1e9)
+    assert not kernels._use_threads(kernels.PARALLEL_MIN_AMPLITUDES // 2)
+    assert kernels._use_threads(kernels.PARALLEL_MIN_AMPLITUDES) == (
+        numba.config.NUMBA_NUM_THREADS > 1 and kernels._workqueue())
+    monkeypatch.setattr(kernels, "PARALLEL", False)
+    assert not kernels._use_threads(2**24)
 
 
 def test_unsupported_gate_falls_back_to_numpy():

@@ -28,20 +28,24 @@ matrix product and a scatter; a diagonal fixed gate touches only the entries tha
 (a CZ writes a quarter of the state). Gates on more than two qubits are not lowered
 (:func:`lower` returns ``None``) and the simulator uses its numpy path.
 
-Every kernel is built twice. The serial build never starts numba's threading layer, so a
-process that has used it may still fork (:func:`qnncourse.plateaus.variance_scan`'s process
-pool does; GNU OpenMP aborts a forked child of a process whose thread pool has started). The
-threaded build runs each gate's loop on all cores (``prange``); it is used only for large
-registers on an idle machine, and only when :data:`PARALLEL` is set (or the environment has
-``QNNCOURSE_THREADS=1``). :func:`qnncourse.simulators.statevector.uses_compiled` decides which
-registers run here at all. Functions are compiled on first use and cached on disk
+Every kernel is built twice. The serial build never starts numba's threading layer. The
+threaded build runs each gate's loop on all cores (``prange``) for registers of at least
+:data:`PARALLEL_MIN_AMPLITUDES` amplitudes while the machine has idle cores; it runs on numba's
+workqueue layer, which (unlike GNU OpenMP) lets a process that has used it fork, as
+:func:`qnncourse.plateaus.variance_scan`'s process pool does, and one threaded call runs at a
+time because that layer is not re-entrant. ``QNNCOURSE_THREADS=0`` (or :data:`PARALLEL` set to
+``False``) keeps every gate on one thread.
+:func:`qnncourse.simulators.statevector.uses_compiled` decides which registers run here at all.
+Functions are compiled on first use and cached on disk
 (``cache=True``), so later processes load them instead of compiling.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numba
@@ -51,16 +55,23 @@ from numba import prange
 __all__ = ["PARALLEL", "PARALLEL_MAX_LOAD", "PARALLEL_MIN_AMPLITUDES", "Program",
            "adjoint_sweep", "apply", "lower", "run"]
 
-# Multi-threaded gates are opt-in (see the module docstring: a process that has used them must
-# not fork).
-PARALLEL = os.environ.get("QNNCOURSE_THREADS") == "1"
+# Threads run on numba's workqueue layer, the one whose processes may fork (variance_scan's
+# pool forks; GNU OpenMP aborts a forked child of a process whose thread pool has started).
+# It is chosen here unless NUMBA_THREADING_LAYER says otherwise; with any other layer the
+# threaded build is not used. QNNCOURSE_THREADS=0 keeps every gate on one thread.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+PARALLEL = os.environ.get("QNNCOURSE_THREADS", "1") != "0"
 # Registers with at least this many amplitudes (per state) use the multi-threaded kernels.
-# Below it a gate takes well under a millisecond and waking threads would dominate.
-PARALLEL_MIN_AMPLITUDES = 2**17
+# Below it waking the threads at every gate costs more than they save (measured: n = 18 took
+# 0.27 s threaded against 0.19 s serial, n = 20 0.81 s against 1.36 s).
+PARALLEL_MIN_AMPLITUDES = 2**19
 # ... but only while the machine has idle cores: above this load average per core, threads
 # that wait for each other at every gate run several times slower than one thread (measured
 # 10x slower at n = 16 with a load of 12 on 2 cores).
 PARALLEL_MAX_LOAD = 0.75
+# The workqueue layer must not be entered by two threads at once: one threaded call at a time.
+_LAUNCH = threading.Lock()
 
 _ROTATION, _DIAGONAL, _DENSE = 0, 1, 2
 
@@ -446,14 +457,33 @@ for _suffix, _options in (("_serial", {}), ("_threaded", {"parallel": True})):
 del _suffix, _options, _jit, _gates, _driver
 
 
+def _workqueue() -> bool:
+    """Whether threaded kernels would run on the workqueue layer (started or configured)."""
+    try:
+        return numba.threading_layer() == "workqueue"
+    except ValueError:  # no parallel code has run yet: the configured layer will start
+        return numba.config.THREADING_LAYER == "workqueue"
+
+
 def _use_threads(dim: int) -> bool:
-    if not PARALLEL or dim < PARALLEL_MIN_AMPLITUDES or numba.config.NUMBA_NUM_THREADS < 2:
+    if (not PARALLEL or dim < PARALLEL_MIN_AMPLITUDES or numba.config.NUMBA_NUM_THREADS < 2
+            or not _workqueue()):
         return False
     try:
         load = os.getloadavg()[0] / (os.cpu_count() or 1)
     except OSError:  # no load average on this platform
         return True
     return load < PARALLEL_MAX_LOAD
+
+
+@contextmanager
+def _launch(threaded: bool):
+    """Hold :data:`_LAUNCH` around a threaded call (the serial build needs no lock)."""
+    if not threaded:
+        yield
+        return
+    with _LAUNCH:
+        yield
 
 
 def _split_rows(psi, re, im):
@@ -500,9 +530,11 @@ def run(program: Program, psi: np.ndarray, cos_half: np.ndarray, sin_half: np.nd
     C-contiguous) in place; ``cos_half``/``sin_half`` are ``(S, n_ops)`` (any values for
     fixed gates). Returns ``psi``."""
     stop = len(program.kind) if stop is None else stop
-    drive, _ = _BUILDS[_use_threads(psi.shape[1])]
+    threaded = _use_threads(psi.shape[1])
+    drive, _ = _BUILDS[threaded]
     re, im = _split(psi)
-    drive(re, im, *_arrays(program), program.matrix, cos_half, sin_half, start, stop)
+    with _launch(threaded):
+        drive(re, im, *_arrays(program), program.matrix, cos_half, sin_half, start, stop)
     return _merge(psi, re, im)
 
 
@@ -511,9 +543,11 @@ def adjoint_sweep(program: Program, psi: np.ndarray, lam: np.ndarray, cos_half: 
     r"""Derivatives ``(S, n_ops)`` by every rotation angle (0 for fixed gates) from the final
     states ``psi`` and :math:`\lambda = O\psi`; both arrays are overwritten."""
     grads = np.zeros(cos_half.shape)
-    _, sweep = _BUILDS[_use_threads(psi.shape[1])]
-    sweep(*_split(psi), *_split(lam), *_arrays(program), program.inverse, cos_half, sin_half,
-          grads)
+    threaded = _use_threads(psi.shape[1])
+    _, sweep = _BUILDS[threaded]
+    with _launch(threaded):
+        sweep(*_split(psi), *_split(lam), *_arrays(program), program.inverse, cos_half,
+              sin_half, grads)
     return grads
 
 
