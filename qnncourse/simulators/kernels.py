@@ -236,7 +236,7 @@ def _rotate(re, im, xmask, zmask, phase, c, s):
     if xmask == 0:
         # diagonal: (c - i s sigma) psi with sigma = (-1)^{|r & z|}; for one Z the pairs
         # (bit clear, bit set) take c - i s and c + i s, in the vectorised pair loops
-        if zmask & (zmask - 1) == 0:
+        if zmask != 0 and zmask & (zmask - 1) == 0:
             _mix_pairs(re, im, _top_bit(zmask), zmask, (c, -s, 0.0, 0.0, 0.0, 0.0, c, s))
             return
         for r in prange(dim):
