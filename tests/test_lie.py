@@ -253,6 +253,12 @@ def _check_decomposition(d):
     # space of the two spin-1/2 sectors.
     ([{"XXI": 1, "YYI": 1, "ZZI": 1}, {"IXX": 1, "IYY": 1, "IZZ": 1}], 1, (3,)),
     ([{"XI": 0.3, "ZZ": -1.7}, {"IY": 2, "ZX": 0.1}], 0, (3, 3)),
+    # u(1) + su(4), and the QAOA ring mixer and cost on 4 qubits: a central direction whose
+    # eigenvalue test once fell below the rounding of eigh and was taken for semisimple.
+    ([{"XIII": 1, "IXII": 1, "IIXI": 1, "IIIX": 1}, {"ZZII": 1, "IZZI": 1, "IIZZ": 1}],
+     1, (15,)),
+    ([{"XIII": 1, "IXII": 1, "IIXI": 1, "IIIX": 1},
+      {"ZZII": 1, "IZZI": 1, "IIZZ": 1, "ZIIZ": 1}], 2, (3, 3, 3)),
 ])
 def test_decompose_known_structures(gens, centre, dims):
     d = lie.decompose(gens, rng=0)

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 import qutip
 
-from qnncourse.paulis import PauliString, PauliSum, as_pauli_sum
+from qnncourse import paulis
+from qnncourse.paulis import (
+    PauliString,
+    PauliSum,
+    as_pauli_sum,
+    pack,
+    packed_sum_bracket,
+    packed_terms,
+    unpack,
+)
 
 SINGLE = {"I": qutip.qeye(2), "X": qutip.sigmax(), "Y": qutip.sigmay(), "Z": qutip.sigmaz()}
 
@@ -150,3 +159,49 @@ class TestPauliSum:
             as_pauli_sum(3.0)
         with pytest.raises(ValueError, match="needs at least one term"):
             PauliSum({})
+
+
+class TestPackedKernel:
+    """The packed integer form that the Lie closure runs on, against QuTiP's matrices."""
+
+    @pytest.mark.parametrize("n_qubits", [1, 3, 4, 5, 8, 9, 13])
+    def test_unpack_inverts_pack(self, n_qubits):
+        for label in random_labels(n_qubits, 50, seed=n_qubits):
+            assert unpack(pack(label), n_qubits) == label
+
+    @staticmethod
+    def random_sum(n_qubits, count, rng):
+        labels = random_labels(n_qubits, count, seed=int(rng.integers(2**31)))
+        return {pack(label): int(c) for label, c in
+                zip(labels, rng.integers(-5, 6, size=count), strict=True) if c}
+
+    @staticmethod
+    def matrix(terms, n_qubits):
+        out = np.zeros((2**n_qubits, 2**n_qubits), dtype=complex)
+        for key, c in terms.items():
+            out += c * qutip_string(unpack(key, n_qubits))
+        return out
+
+    @pytest.mark.parametrize(("n_qubits", "count", "pairs"),
+                             [(3, 6, "loop"), (4, 24, "loop"), (4, 24, "array")])
+    def test_sum_bracket_is_half_i_commutator(self, n_qubits, count, pairs, monkeypatch):
+        """24 x 24 = 576 pairs take the numpy path unless the threshold is raised."""
+        if pairs == "loop":
+            monkeypatch.setattr(paulis, "_ARRAY_BRACKET_PAIRS", 10**9)
+        rng = np.random.default_rng(count)
+        a, b = self.random_sum(n_qubits, count, rng), self.random_sum(n_qubits, count, rng)
+        got = packed_sum_bracket(packed_terms(a, n_qubits), packed_terms(b, n_qubits), n_qubits)
+        assert all(isinstance(c, int) and c for c in got.values())
+        ma, mb = self.matrix(a, n_qubits), self.matrix(b, n_qubits)
+        np.testing.assert_allclose(self.matrix(got, n_qubits), 0.5j * (ma @ mb - mb @ ma),
+                                   atol=1e-9)
+
+    def test_coefficients_too_large_for_int64_stay_exact(self):
+        """Past the int64 bound the numpy path declines and Python integers give the exact
+        product: scaling one operand by 2**50 scales every coefficient by 2**50."""
+        rng = np.random.default_rng(7)
+        a, b = self.random_sum(4, 24, rng), self.random_sum(4, 24, rng)
+        ta, tb = packed_terms(a, 4), packed_terms(b, 4)
+        big = packed_terms({k: c * 2**50 for k, c in a.items()}, 4)
+        small = packed_sum_bracket(ta, tb, 4)
+        assert packed_sum_bracket(big, tb, 4) == {k: c * 2**50 for k, c in small.items()}

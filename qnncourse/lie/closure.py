@@ -18,11 +18,14 @@ import scipy.sparse.csgraph
 from qnncourse._validation import check_memory
 from qnncourse.lie.generators import parse_generators
 from qnncourse.paulis import (
+    PackedTerm,
     PauliString,
     PauliSum,
     as_pauli_sum,
     pack,
     packed_bracket,
+    packed_sum_bracket,
+    packed_terms,
     unpack,
 )
 
@@ -54,72 +57,6 @@ def _pauli_closure(keys: list[int], n: int) -> tuple[list[int], int]:
     return basis, len(gens)
 
 
-def _vector_bracket(a: dict[int, int], b: dict[int, int], n: int,
-                    table: dict[tuple[int, int], tuple[int, int]]) -> dict[int, int]:
-    """Half the bracket, :math:`\\tfrac{i}{2}[A, B]`, of two Hermitian Pauli sums with integer
-    coefficients (an integer Pauli sum again). ``table`` memoises string brackets: the same
-    pairs of strings recur in many elements of a closure. Large products of sums go to
-    :func:`_array_bracket`."""
-    if len(a) * len(b) >= _ARRAY_BRACKET_PAIRS and n <= 31:
-        result = _array_bracket(a, b, n)
-        if result is not None:
-            return result
-    out: dict[int, int] = {}
-    get = out.get
-    mask = (1 << n) - 1
-    for ka, ca in a.items():
-        xa, za = ka & mask, ka >> n
-        for kb, cb in b.items():
-            # commuting strings have a zero bracket: skip them before any lookup
-            if ((xa & (kb >> n)).bit_count() + (za & kb & mask).bit_count()) & 1 == 0:
-                continue
-            pair = (ka, kb)
-            found = table.get(pair)
-            if found is None:
-                found = table[pair] = packed_bracket(ka, kb, n)
-            c, s = found
-            if s:
-                out[c] = get(c, 0) + s * ca * cb
-    return {k: v for k, v in out.items() if v}
-
-
-# Products of sums with at least this many pairs of strings are bracketed with numpy.
-_ARRAY_BRACKET_PAIRS = 256
-
-
-def _array_bracket(a: dict[int, int], b: dict[int, int], n: int) -> dict[int, int] | None:
-    """:func:`_vector_bracket` on all pairs at once with int64 numpy arrays (keys need
-    ``2n <= 62`` bits), or ``None`` if the coefficients could overflow int64 (then the
-    Python-integer loop, which cannot, is used). Same sign rule as
-    :func:`qnncourse.paulis.packed_bracket`."""
-    ca = np.fromiter(a.values(), dtype=object, count=len(a))
-    cb = np.fromiter(b.values(), dtype=object, count=len(b))
-    bound = int(np.max(np.abs(ca))) * int(np.max(np.abs(cb))) * len(a) * len(b)
-    if bound >= 2**62:
-        return None
-    mask = (1 << n) - 1
-    ka = np.fromiter(a.keys(), dtype=np.int64, count=len(a))[:, None]
-    kb = np.fromiter(b.keys(), dtype=np.int64, count=len(b))[None, :]
-    xa, za, xb, zb = ka & mask, ka >> n, kb & mask, kb >> n
-    count = np.bitwise_count
-    anti = ((count(xa & zb) + count(za & xb)) & 1).astype(bool)
-    keys = (ka ^ kb)[anti]
-    xc, zc = keys & mask, keys >> n
-    e = (np.broadcast_to(count(xa & za), anti.shape)[anti]
-         + np.broadcast_to(count(xb & zb), anti.shape)[anti] - count(xc & zc)
-         + 2 * np.broadcast_to(count(za & xb), anti.shape)[anti]) % 4
-    coeffs = (ca.astype(np.int64)[:, None] * cb.astype(np.int64)[None, :])[anti]
-    coeffs = np.where(e == 1, -coeffs, coeffs)
-    if keys.size == 0:
-        return {}
-    order = np.argsort(keys, kind="stable")
-    keys, coeffs = keys[order], coeffs[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    sums = np.add.reduceat(coeffs, starts)
-    keep = sums != 0
-    return dict(zip(keys[starts][keep].tolist(), sums[keep].tolist(), strict=True))
-
-
 def _primitive(v: dict[int, int]) -> dict[int, int]:
     """``v`` divided by the gcd of its (integer) coefficients, first coefficient positive."""
     gcd = math.gcd(*v.values())
@@ -131,7 +68,9 @@ def _primitive(v: dict[int, int]) -> dict[int, int]:
 def _integer_vector(v: _Vector) -> dict[int, int]:
     """The rational vector ``v`` scaled to coprime integers (same line, so same span)."""
     lcm = math.lcm(*(c.denominator for c in v.values()))
-    return _primitive({k: int(c * lcm) for k, c in v.items()})
+    if lcm == 1:
+        return _primitive({k: c.numerator for k, c in v.items()})
+    return _primitive({k: c.numerator * (lcm // c.denominator) for k, c in v.items()})
 
 
 @dataclass
@@ -152,12 +91,14 @@ class _Echelon:
     def reduce(self, v: dict[int, int]) -> dict[int, int]:
         """Return the (primitive) remainder of ``v`` after elimination; empty iff ``v`` is in
         the span."""
-        v = dict(v)
+        rows, order = self.rows, self.order
         # Eliminate pivots in insertion order: row p has zeros at every earlier pivot, so a
         # subtraction never brings back a pivot already eliminated.
-        heap = [(self.order[k], k) for k in v if k in self.rows]
+        heap = [(order[k], k) for k in v if k in rows]
+        if not heap:
+            return _primitive(v)
+        v = dict(v)
         heapq.heapify(heap)
-        rows, order = self.rows, self.order
         while heap:
             _, p = heapq.heappop(heap)
             coeff = v.get(p)
@@ -186,43 +127,49 @@ class _Echelon:
         self.rows[pivot] = remainder  # primitive, positive at the pivot (see _primitive)
 
 
-def _sum_closure(gens: list[_Vector], n: int) -> tuple[list[_Vector], int]:
-    """Exact BFS closure of Pauli sums; returns the basis (independent generators first) and
-    the number of independent generators.
+def _sum_closure(gens: list[_Vector], n: int) -> tuple[list[_Vector], list[dict[int, int]]]:
+    """Exact BFS closure of Pauli sums; returns the independent generators and the rest of
+    the basis (integer vectors).
 
     Everything runs on integer vectors: each generator is scaled to coprime integers (the
     algebra only depends on the lines they span), brackets of integer sums stay integer, and
     the independence test is fraction-free elimination (:class:`_Echelon`).
     """
     echelon = _Echelon()
-    basis: list[_Vector] = []
-    independent_gens: list[dict[int, int]] = []
-    frontier: list[dict[int, int]] = []
-    table: dict[tuple[int, int], tuple[int, int]] = {}
+    kept: list[_Vector] = []
+    independent: list[list[PackedTerm]] = []
     for g in gens:
         ints = _integer_vector(g)
         rem = echelon.reduce(ints)
         if rem:
             echelon.add(rem)
-            basis.append(g)
-            independent_gens.append(ints)
-            frontier.append(ints)
-    while frontier:
-        new = []
-        for a in frontier:
-            for g in independent_gens:
-                c = _vector_bracket(g, a, n, table)
-                if c:
-                    rem = echelon.reduce(c)
-                    if rem:
-                        echelon.add(rem)
-                        # The remainder, not the bracket itself, joins the basis: same span
-                        # (it differs by elements already in the basis, whose brackets are
-                        # taken too) and usually far fewer terms to bracket next round.
-                        new.append(rem)
-        basis.extend({k: Fraction(c) for k, c in v.items()} for v in new)
-        frontier = new
-    return basis, len(independent_gens)
+            kept.append(g)
+            independent.append(packed_terms(ints, n))
+    # First round: the generators with each other, each pair once ([A, B] = -[B, A]).
+    new = _new_elements(((g, a) for j, a in enumerate(independent) for g in independent[:j]),
+                        echelon, n)
+    brackets: list[dict[int, int]] = []
+    while new:
+        brackets.extend(new)
+        frontier = [packed_terms(v, n) for v in new]
+        new = _new_elements(((g, a) for a in frontier for g in independent), echelon, n)
+    return kept, brackets
+
+
+def _new_elements(pairs, echelon: _Echelon, n: int) -> list[dict[int, int]]:
+    """Bracket each pair ``(g, a)``; keep (and add to ``echelon``) what is not yet spanned."""
+    new = []
+    for g, a in pairs:
+        c = packed_sum_bracket(g, a, n)
+        if c:
+            rem = echelon.reduce(c)
+            if rem:
+                echelon.add(rem)
+                # The remainder, not the bracket itself, joins the basis: same span (it
+                # differs by elements already in the basis, whose brackets are taken too) and
+                # usually far fewer terms to bracket next round.
+                new.append(rem)
+    return new
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,9 +363,11 @@ def closure(generators) -> LieAlgebra:
         elements = tuple({unpack(k, n): Fraction(1)} for k in basis_keys)
         return LieAlgebra(n, elements, n_gens, is_pauli=True)
     vectors = [{pack(label): c for label, c in g.items()} for g in gens]
-    basis, n_gens = _sum_closure(vectors, n)
-    elements = tuple({unpack(k, n): c for k, c in sorted(v.items())} for v in basis)
-    return LieAlgebra(n, elements, n_gens, is_pauli=all(len(e) == 1 for e in elements))
+    kept, brackets = _sum_closure(vectors, n)
+    elements = tuple([{unpack(k, n): c for k, c in sorted(v.items())} for v in kept]
+                     + [{unpack(k, n): Fraction(c) for k, c in sorted(v.items())}
+                        for v in brackets])
+    return LieAlgebra(n, elements, len(kept), is_pauli=all(len(e) == 1 for e in elements))
 
 
 def dimension(generators) -> int:

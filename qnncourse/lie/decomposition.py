@@ -213,13 +213,14 @@ def _general_decomposition(algebra: LieAlgebra, rng: np.random.Generator,
 
     gens = algebra.coefficients.toarray()[: algebra.n_generators]
     gen_ads = [ad(g) for g in gens]
-    # The common kernel of the ad(g) is the kernel of sum_g ad(g)^T ad(g) (PSD); its
-    # eigenvalues are squared singular values, hence the squared tolerance.
-    lam, vecs = np.linalg.eigh(sum(g.T @ g for g in gen_ads))
-    top = lam.max(initial=0.0)
-    zero = lam <= (tol**2) * top if top > 0 else np.ones(lam.size, dtype=bool)
+    # The common kernel of the ad(g): the right singular vectors of the stacked matrices
+    # with zero singular value. (Not the eigenvalues of sum_g ad(g)^T ad(g): they are squared
+    # singular values, and a zero one comes out near eps * top, far above tol**2 * top.)
+    _, sv, vt = np.linalg.svd(np.vstack(gen_ads), full_matrices=False)
+    top = sv.max(initial=0.0)
+    zero = sv <= tol * top if top > 0 else np.ones(sv.size, dtype=bool)
     rank = int(np.sum(~zero))
-    semi, centre = vecs[:, ~zero], vecs[:, zero]  # columns: algebra coordinates
+    semi, centre = vt[~zero].T, vt[zero].T  # columns: algebra coordinates
 
     def to_rows(cols: np.ndarray) -> list[dict[str, float]]:
         """Columns in algebra coordinates -> HS-orthonormal rows over the Pauli labels."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable
 from fractions import Fraction
 from functools import lru_cache
@@ -28,6 +29,9 @@ HERMITIAN_ATOL = 1e-12
 
 def _exact(value: float, where: str) -> Fraction:
     """The rational a coefficient denotes: exact for rationals, the ``repr`` decimal for floats."""
+    if type(value) is float and value.is_integer():
+        # the common case (unit coefficients), without parsing the repr
+        return Fraction(int(value))
     if isinstance(value, Rational):
         return Fraction(value.numerator, value.denominator)
     if not math.isfinite(value):
@@ -107,6 +111,16 @@ def _as_generator_list(generators) -> list:
     return gens
 
 
+_LABEL = re.compile("[IXYZ]+")
+
+
+def _reject_label(label: object, n: int, where: str) -> None:
+    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+        raise ValueError(f"{where} has the label {label!r}; a Pauli label is a non-empty "
+                         "string over I, X, Y, Z")
+    raise ValueError(f"{where} mixes labels on {len(label)} and {n} qubits")
+
+
 def _generator_terms(gen, i: int) -> tuple[int, dict[str, Fraction]]:
     """Validate one generator; return its qubit count and exact Hermitian Pauli expansion."""
     where = f"generator {i}"
@@ -123,18 +137,18 @@ def _generator_terms(gen, i: int) -> tuple[int, dict[str, Fraction]]:
                          "(write a matrix as a PauliSum first)")
     terms: dict[str, Fraction] = {}
     for label, coeff in raw.items():
-        if not isinstance(label, str) or not label or set(label) - set("IXYZ"):
-            raise ValueError(f"{where} has the label {label!r}; a Pauli label is a non-empty "
-                             "string over I, X, Y, Z")
-        if len(label) != n:
-            raise ValueError(f"{where} mixes labels on {len(label)} and {n} qubits")
-        c = complex(coeff)
-        if abs(c.imag) > HERMITIAN_ATOL * max(1.0, abs(c.real)):
-            raise ValueError(f"{where} is not Hermitian: the coefficient of {label!r} is {coeff!r}"
-                             "; a Hermitian Pauli sum has real coefficients")
-        value = coeff.real if isinstance(coeff, complex) else coeff
-        if isinstance(value, np.generic):
-            value = value.item()
+        if type(label) is not str or len(label) != n or not _LABEL.fullmatch(label):
+            _reject_label(label, n, where)
+        if type(coeff) is float:  # the common case: skip the complex round trip
+            value = coeff
+        else:
+            c = complex(coeff)
+            if abs(c.imag) > HERMITIAN_ATOL * max(1.0, abs(c.real)):
+                raise ValueError(f"{where} is not Hermitian: the coefficient of {label!r} is "
+                                 f"{coeff!r}; a Hermitian Pauli sum has real coefficients")
+            value = coeff.real if isinstance(coeff, complex) else coeff
+            if isinstance(value, np.generic):
+                value = value.item()
         exact = _exact(value, where)
         if exact:
             terms[label] = exact
