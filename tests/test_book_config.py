@@ -1,6 +1,7 @@
 """The book's configuration: what `make book` relies on, checked without building."""
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -140,13 +141,20 @@ def test_launch_buttons_open_files_that_exist():
         assert any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb", ".rst"))
 
 
+def tracked_files() -> list[Path]:
+    """The repository's tracked files: caches, build output and virtual environments (which
+    may hold the checkout's own path, and so its name) are not the project's text."""
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    return [ROOT / name for name in out.stdout.decode().split("\0") if name]
+
+
 def test_the_repository_url_is_written_once():
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     owner_repo = url.removeprefix("https://github.com/")
     hits = []
-    for path in ROOT.rglob("*"):
+    for path in tracked_files():
         rel = path.relative_to(ROOT)
-        if (rel.parts[0] in {".venv", "_build", "vendor", ".git"} or not path.is_file()
+        if (rel.parts[0] == "vendor" or not path.is_file()
                 or path.suffix not in {".md", ".yml", ".py", ".ipynb", ".txt", ".toml", ".cfg",
                                        ".rst", ""}):
             continue
