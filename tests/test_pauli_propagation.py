@@ -12,7 +12,8 @@ from qnncourse.circuit import Circuit
 from qnncourse.cost import Cost
 from qnncourse.noise import AmplitudeDamping, Dephasing, Depolarizing, NoiseModel
 from qnncourse.paulis import PauliSum
-from qnncourse.simulators.pauli import PauliProgram, PauliPropagation
+from qnncourse.simulators import PauliPropagation
+from qnncourse.simulators.pauli import PauliProgram
 
 S_GATE = np.diag([1, 1j])
 T_GATE = np.diag([1, np.exp(1j * np.pi / 4)])

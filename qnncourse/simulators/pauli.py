@@ -53,16 +53,17 @@ magnitudes dropped,
 .. math:: |C - \tilde C| \le \sum_{\text{dropped}} |c_Q| ,
 
 which is reported as :attr:`PauliPropagation.discarded` after each evaluation: a deterministic
-bound for this :math:`\theta` (the triangle-inequality bound of Rudolph et al. 2025), usually
-far from tight. The papers bound the error on average instead. Angrisani et al. (2024) prove
-that for circuits whose layers are drawn from a distribution invariant under single-qubit
-rotations, dropping the strings above a weight cut-off gives a small mean squared error over
-the parameters except on a small fraction of circuits, in time polynomial in :math:`n` and
-depth. With noise the damping of high-weight strings does the work: Fontana et al. (2023)
-(LOWESA, independent parameters, Pauli noise) show an error that decays exponentially in the
-noise rate and the weight cut-off, and Schuster et al. (2024) an error small on average over
-input states for any circuit under constant noise. ``max_weight`` is that cut-off; with
-``min_coefficient`` the propagation is the coefficient-threshold variant of Rudolph et al.
+bound for this :math:`\theta` (the same one-norm of the truncated coefficients that Qiskit's
+``pauli-prop`` returns), usually far from tight. The papers bound the error on average
+instead. Angrisani et al. (2024) prove that for circuits whose layers are drawn from a
+distribution invariant under single-qubit rotations, dropping the strings above a weight
+cut-off gives a small mean squared error over the parameters except on a small fraction of
+circuits, in time polynomial in :math:`n` and depth. With noise the damping of high-weight
+strings does the work: Fontana et al. (2023) (LOWESA, independent parameters, Pauli noise)
+show an error that decays exponentially in the noise rate and the weight cut-off, and
+Schuster et al. (2024) an error small on average over input states for any circuit under
+constant noise. ``max_weight`` is that cut-off; ``min_coefficient`` is the coefficient
+threshold that PauliPropagation.jl (Rudolph et al. 2025) and ``pauli-prop`` offer beside it.
 
 References
 ----------
@@ -103,7 +104,7 @@ from qnncourse.simulators.heisenberg import observable_terms, product_state, str
 __all__ = ["DEFAULT_MAX_TERMS", "PauliProgram", "PauliPropagation"]
 
 #: Largest Pauli sum propagated by default; beyond it the propagation stops with ValueError.
-DEFAULT_MAX_TERMS = 500_000
+DEFAULT_MAX_TERMS = 200_000
 _WHO = "simulator='pauli'"
 
 
