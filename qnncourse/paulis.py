@@ -273,7 +273,10 @@ def string_weights(x: np.ndarray, z: np.ndarray) -> np.ndarray:
 def anticommuting(x: np.ndarray, z: np.ndarray, px: np.ndarray, pz: np.ndarray) -> np.ndarray:
     """Whether strings ``(x, z)`` and ``(px, pz)`` anticommute (odd symplectic product),
     broadcast over the leading axes."""
-    return (popcount(x & pz) + popcount(z & px)) % 2 == 1
+    # Only the parity of the symplectic product matters: XOR the words first, count once.
+    t = (x & pz) ^ (z & px)
+    t = t[..., 0] if t.shape[-1] == 1 else np.bitwise_xor.reduce(t, axis=-1)
+    return (np.bitwise_count(t) & 1).astype(bool)
 
 
 def product_phase(xa: np.ndarray, za: np.ndarray, xb: np.ndarray, zb: np.ndarray,

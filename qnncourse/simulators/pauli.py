@@ -240,6 +240,16 @@ class PauliProgram:
                     chars[q] = letter
                 px, pz = labels_to_bits(["".join(chars)], n)
                 self._steps.append(("rotation", k, px, pz, (px | pz)[0]))
+        # The backward light cone, known before any angle: a step whose qubits the sum cannot
+        # have reached yet (a superset of its support is tracked) is dropped once and for all.
+        reach = np.bitwise_or.reduce(self._x0 | self._z0, axis=0)
+        active = []
+        for step in self._steps:
+            if (reach & step[-1]).any():
+                active.append(step)
+                if step[0] != "channel":
+                    reach |= step[-1]
+        self._steps = active
 
     @staticmethod
     def _leading_gates(ops, after) -> dict[int, tuple[int, np.ndarray]]:
