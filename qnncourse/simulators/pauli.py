@@ -124,7 +124,8 @@ class PauliPropagation:
     Parameters
     ----------
     max_weight : int, optional
-        Drop every string acting on more than this many qubits (after each gate).
+        Drop every string acting on more than this many qubits (in the observable, and after
+        each gate among the strings it changed).
     min_coefficient : float
         Drop coefficients smaller than this in magnitude (after each gate; in a batch, per
         parameter row).
@@ -325,6 +326,8 @@ class PauliProgram:
         discarded = np.zeros(n_rows)
         settings = self.settings
         peak, stored, checked, checked_tape = len(x), 0, 0, 0
+        if settings.truncates:  # the observable itself is held to the same limits
+            x, z, c = self._truncate(x, z, c, np.arange(len(x)), discarded, tape)
         # A superset of the qubits the sum acts on: a step outside it changes nothing (the
         # light cone), and is skipped without touching the terms.
         support = np.bitwise_or.reduce(x | z, axis=0)
