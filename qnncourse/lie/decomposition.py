@@ -16,6 +16,9 @@ import scipy.sparse.csgraph
 from qnncourse._validation import as_rng, check_memory
 from qnncourse.lie.closure import Ideal, LieAlgebra, closure
 from qnncourse.paulis import (
+    anticommuting,
+    bracket_signs,
+    labels_to_bits,
     pack,
     packed_anticommute,
     packed_product,
@@ -167,21 +170,16 @@ def _structure(labels: tuple[str, ...], n: int) -> tuple[np.ndarray, ...]:
         raise ValueError(f"decompose() splits algebras of Pauli sums on at most 64 qubits, this "
                          f"one acts on {n}")
     check_memory(8 * 8 * m * m, f"the structure constants of {m} Pauli labels")
-    keys = [pack(label) for label in labels]
-    mask = (1 << n) - 1
-    x = np.array([k & mask for k in keys], dtype=np.uint64)
-    z = np.array([k >> n for k in keys], dtype=np.uint64)
-    xa, za, xb, zb = x[:, None], z[:, None], x[None, :], z[None, :]
-    anti = (np.bitwise_count(xa & zb) + np.bitwise_count(za & xb)) % 2 == 1
-    a, b = np.nonzero(anti)
-    xc, zc = x[a] ^ x[b], z[a] ^ z[b]
-    e = (np.bitwise_count(x[a] & z[a]).astype(int) + np.bitwise_count(x[b] & z[b])
-         - np.bitwise_count(xc & zc) + 2 * np.bitwise_count(z[a] & x[b])) % 4
-    ckey = xc.astype(object) | (zc.astype(object) << n)
-    index = {k: i for i, k in enumerate(keys)}
-    c = np.array([index.get(int(k), -1) for k in ckey], dtype=int)
+    x, z = labels_to_bits(labels, n)
+    a, b = np.nonzero(anticommuting(x[:, None], z[:, None], x[None, :], z[None, :]))
+    xc, zc = x[a, 0] ^ x[b, 0], z[a, 0] ^ z[b, 0]
+    sign = bracket_signs(x[a], z[a], x[b], z[b])
+    index = {(int(kx), int(kz)): i for i, (kx, kz) in enumerate(zip(x[:, 0], z[:, 0],
+                                                                     strict=True))}
+    c = np.array([index.get((int(kx), int(kz)), -1) for kx, kz in zip(xc, zc, strict=True)],
+                 dtype=int)
     keep = c >= 0
-    return a[keep], b[keep], c[keep], np.where(e[keep] == 1, -1.0, 1.0)
+    return a[keep], b[keep], c[keep], sign[keep]
 
 
 def _general_decomposition(algebra: LieAlgebra, rng: np.random.Generator,
