@@ -2,11 +2,11 @@ r"""Gradients near a warm start: the variance of a derivative in a ball around a
 
 Uniformly random angles put a deep circuit on a barren plateau (chapter 3). Starting near a
 chosen point changes that: Zhang et al. [Zhang2022]_ prove that with Gaussian angles of
-variance :math:`\sigma^2 = O(1/L)` around the identity, the gradient norm decays at most
-polynomially in the number of qubits and layers; Puig et al. [Puig2025]_ prove for warm starts
+suitably small variance around the identity, the gradient norm decays at most polynomially in
+the number of qubits and layers; Puig et al. [Puig2025]_ prove for warm starts
 of iterative variational simulation that the loss variance is at worst polynomially small in a
 region around the start whose width shrinks with the system size; Park and Killoran
-[Park2024]_ give parameter conditions under which the Hamiltonian variational ansatz is close
+[Park2023]_ give parameter conditions under which the Hamiltonian variational ansatz is close
 to a local-Hamiltonian time evolution and has no barren plateau. All three are statements about
 a *region*: the guarantee holds for :math:`\sigma` below a scale and is lost beyond it.
 
@@ -24,8 +24,8 @@ References
 .. [Puig2025] R. Puig, M. Drudis, S. Thanasilp and Z. Holmes, "Variational quantum simulation:
    a case study for understanding warm starts", PRX Quantum 6, 010317 (2025),
    doi:10.1103/PRXQuantum.6.010317
-.. [Park2024] C.-Y. Park and N. Killoran, "Hamiltonian variational ansatz without barren
-   plateaus", Quantum 8, 1239 (2024), arXiv:2302.08529
+.. [Park2023] C.-Y. Park and N. Killoran, "Hamiltonian variational ansatz without barren
+   plateaus", arXiv:2302.08529 (2023)
 """
 
 from __future__ import annotations
