@@ -339,3 +339,96 @@ def test_bad_input_is_named(local_cost):
                          cost_star=-1.0)
     with pytest.raises(ValueError, match="shape \\(T\\+1, 3\\)"):
         cv.kernel_trace(local_cost, np.zeros(N), 0.0)
+
+
+# -- expressivity and traps, kernel forecasts, curvature by maximisation, M_c, warm starts ----
+
+def test_ansatz_minimum_measures_the_expressivity_gap():
+    # R_X on qubit 0 only, H = Z0 + Z1: the ansatz reaches -1 + 1 = 0, the ground energy is -2.
+    cost = Cost(Circuit(2).rx(0), {"ZI": 1.0, "IZ": 1.0})
+    best = cv.ansatz_minimum(cost, 6, rng=0)
+    assert best.value == pytest.approx(0.0, abs=1e-9) and best.hits == 6
+    census = cv.minima_census(cost, 20, lr=0.5, steps=200, cost_star=-2.0, rng=0,
+                              ansatz_best=best.value)
+    assert census.expressivity_gap == pytest.approx(2.0, abs=1e-9)
+    # Every run reaches the ansatz's own best: no trap, full success against C_min,
+    # although no run comes near E0.
+    assert census.n_traps == 0 and census.success_rate == 1.0
+    assert cv.minima_census(cost, 20, lr=0.5, steps=200, cost_star=-2.0, rng=0).successes == 0
+    with pytest.raises(ValueError, match="below cost_star"):
+        cv.minima_census(cost, 4, lr=0.5, steps=2, cost_star=-2.0, ansatz_best=-3.0)
+
+
+def test_census_separates_traps_and_good_turing_counts_certified_endpoints():
+    # C = cos 2t - 0.5 sin t: global minimum -1.5, one trap at -0.5 (see above).
+    circuit = Circuit(2).rx(0).rx(0, param=0).rx(1, param=0)
+    cost = Cost(circuit, {"ZI": 1.0, "IY": 0.5})
+    best = cv.ansatz_minimum(cost, 10, rng=3)
+    assert best.value == pytest.approx(-1.5, abs=1e-8)
+    census = cv.minima_census(cost, 40, lr=0.1, steps=50, cost_star=-1.5, rng=4,
+                              ansatz_best=best.value, finish=True)
+    np.testing.assert_allclose(census.traps, [-0.5], atol=1e-6)
+    assert census.unconverged == 0 and census.trapped == census.counts[1] > 0
+    assert np.all(census.max_gradient < 1e-3) and np.all(census.min_hessian > 0)
+    # Good-Turing: endpoints whose minimum was seen once, over the certified endpoints.
+    fake = cv.MinimaCensus(2, 10, np.zeros(10), np.r_[np.ones(5, bool), np.zeros(5, bool)],
+                           np.array([0.0, 1.0, 2.0]), np.array([3, 1, 1]), 0, (0.0, 1.0), 0.0)
+    assert fake.unseen == pytest.approx(2 / 5)
+
+
+def test_kernel_forecast_is_a_prediction_that_can_fail(local_cost):
+    # Local cost of R_X rotations near 0: lambda -> 1/n is constant, the forecast holds.
+    # The exact per-step factor is (1 - eta/(2n))^2 against the forecast 1 - eta/n, so
+    # the ratio is 1 - O(eta): 0.983 at eta = 0.2.
+    trace = cv.kernel_trace(local_cost, _path(local_cost, 0.05 * np.ones(N), 0.2, 100), 0.0)
+    good = cv.kernel_forecast(trace, 0.2, start=0)
+    assert good.ratio == pytest.approx(np.log(1 - 0.2 / 6) / np.log(1 - 0.2 / 3) * 2, rel=1e-3)
+    # From a start near the maximum, lambda grows along the run (the kernel is far from
+    # frozen) and the forecast from step 0 misses by far.
+    bad = cv.kernel_forecast(cv.kernel_trace(local_cost, _path(local_cost, np.full(N, 2.8),
+                                                                 0.2, 100), 0.0), 0.2, start=0)
+    assert bad.ratio > 2
+    with pytest.raises(ValueError, match="start < stop"):
+        cv.kernel_forecast(trace, 0.2, start=100)
+
+
+def _path(cost, theta0, lr, steps):
+    thetas = [np.asarray(theta0, dtype=float)]
+    for _ in range(steps):
+        thetas.append(thetas[-1] - lr * cost.gradient(thetas[-1]))
+    return np.array(thetas)
+
+
+def test_maximised_curvature_finds_the_true_smoothness_constant():
+    # C = cos a cos b cos c cos d: at theta = 0 the Hessian is -I, so L >= 1; a norm near 1
+    # needs every angle near 0 or pi at once, which three samples almost never hit.
+    cost = Cost(Circuit(4).ry(0).ry(1).ry(2).ry(3), "ZZZZ")
+    sampled = cv.sampled_curvature(cost, 3, rng=5)
+    climbed = cv.maximised_curvature(cost, 3, n_climbs=2, rng=5)
+    assert sampled.max_abs_eigenvalue < 0.95
+    assert 1 - 1e-6 < climbed.max_abs_eigenvalue <= cv.smoothness_constant(cost).value
+    with pytest.raises(ValueError, match="cannot exceed n_samples"):
+        cv.maximised_curvature(cost, 2, n_climbs=3)
+
+
+def test_rank_profile_locates_mc_of_the_hva():
+    # The 4-qubit Ising HVA: the orbit of |+>^4 has dimension 8, reached at p = 4 (M = 8).
+    edges = [(0, 1), (1, 2), (2, 3)]
+    profile = cv.rank_profile([ansatz.qaoa(edges, 4, p) for p in range(1, 7)], 12, rng=4)
+    assert profile.typical.tolist() == [2, 4, 6, 8, 8, 8]
+    assert profile.r_inf == 8 and profile.critical == 8
+    assert profile.gap[0] < profile.cut < profile.gap[1]
+    with pytest.raises(ValueError, match="at least one circuit"):
+        cv.rank_profile([], 3)
+
+
+def test_local_gradient_variance_grows_with_the_radius_then_saturates():
+    # Global cost of 4 R_X rotations: at theta0 = 0 the derivative vanishes, and
+    # Var[d_1 C] grows like sigma^2/4 for small sigma; for large sigma it approaches the
+    # uniform value (1/8)(3/8)^3 = 0.00659 (chapter 3).
+    cost = Cost(ansatz.tensor_product_rx(4), observables.global_cost(4))
+    res = cv.local_gradient_variance(cost, np.zeros(4), [0.05, 10.0], 4000, rng=6)
+    assert res.ci[0, 0] < 0.05**2 / 4 < res.ci[0, 1]
+    assert res.ci[1, 0] < (1 / 8) * (3 / 8) ** 3 < res.ci[1, 1]
+    with pytest.raises(ValueError, match="radii must be positive"):
+        cv.local_gradient_variance(cost, np.zeros(4), [0.0], 20)

@@ -12,7 +12,11 @@ r"""Convergence theory of gradient descent on circuit costs, one module per conc
   noise floor of constant-step SGD;
 * :mod:`~qnncourse.convergence.kernel`: the quantum neural tangent kernel and the relative
   rate :math:`\lambda = K/(C - C^*)`;
-* :mod:`~qnncourse.convergence.traps`: a census of local minima from random starts;
+* :mod:`~qnncourse.convergence.traps`: the ansatz's own minimum and a census of the local
+  minima (traps) that descent finds from random starts;
+* :mod:`~qnncourse.convergence.overparam`: the threshold :math:`M_c` from QFI ranks at many
+  points;
+* :mod:`~qnncourse.convergence.warmstart`: gradient variance in a ball around a warm start;
 * :mod:`~qnncourse.convergence.estimates`: rates and success probabilities with intervals.
 
 Every name is re-exported here, so ``qc.convergence.X`` works for all of them.
@@ -22,11 +26,13 @@ from qnncourse.convergence import (
     descent,
     estimates,
     kernel,
+    overparam,
     rates,
     shots,
     smoothness,
     stationarity,
     traps,
+    warmstart,
 )
 from qnncourse.convergence.descent import BatchDescent, batch_descent
 from qnncourse.convergence.estimates import (
@@ -35,7 +41,15 @@ from qnncourse.convergence.estimates import (
     mean_interval,
     wilson_interval,
 )
-from qnncourse.convergence.kernel import KernelTrace, kernel_trace, qntk, relative_rate
+from qnncourse.convergence.kernel import (
+    KernelForecast,
+    KernelTrace,
+    kernel_forecast,
+    kernel_trace,
+    qntk,
+    relative_rate,
+)
+from qnncourse.convergence.overparam import RankProfile, rank_profile
 from qnncourse.convergence.rates import (
     LipschitzEstimate,
     RateCheck,
@@ -47,6 +61,7 @@ from qnncourse.convergence.shots import noise_floor, shift_gradient_variance
 from qnncourse.convergence.smoothness import (
     SampledCurvature,
     SmoothnessBound,
+    maximised_curvature,
     pauli_coefficients,
     sampled_curvature,
     smoothness_constant,
@@ -56,9 +71,29 @@ from qnncourse.convergence.stationarity import (
     stationarity_bound,
     stationarity_check,
 )
-from qnncourse.convergence.traps import MinimaCensus, distinct_values, minima_census
+from qnncourse.convergence.traps import (
+    AnsatzMinimum,
+    MinimaCensus,
+    ansatz_minimum,
+    distinct_values,
+    minima_census,
+    polish,
+)
+from qnncourse.convergence.warmstart import LocalVariance, local_gradient_variance
 
 __all__ = [
+    "KernelForecast",
+    "kernel_forecast",
+    "RankProfile",
+    "rank_profile",
+    "overparam",
+    "maximised_curvature",
+    "LocalVariance",
+    "local_gradient_variance",
+    "warmstart",
+    "AnsatzMinimum",
+    "ansatz_minimum",
+    "polish",
     "BatchDescent",
     "KernelTrace",
     "LipschitzEstimate",

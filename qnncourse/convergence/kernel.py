@@ -39,7 +39,8 @@ import numpy as np
 from qnncourse.convergence._checks import check_plain_cost, check_thetas
 from qnncourse.cost import Cost, Loss
 
-__all__ = ["qntk", "relative_rate", "KernelTrace", "kernel_trace"]
+__all__ = ["qntk", "relative_rate", "KernelForecast", "KernelTrace", "kernel_forecast",
+           "kernel_trace"]
 
 
 def qntk(cost: Any, theta: Any) -> float | np.ndarray:
@@ -168,3 +169,87 @@ def kernel_trace(cost: Any, thetas: Any, cost_star: float) -> KernelTrace:
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(gap > 0, kernel / gap, np.nan)
     return KernelTrace(gap, kernel, rate)
+
+
+@dataclass(frozen=True, repr=False)
+class KernelForecast:
+    r"""The error curve that a kernel frozen at step ``start`` predicts, beside the measured one.
+
+    Attributes
+    ----------
+    start : int
+        Step :math:`s` at which :math:`\lambda_s` was read.
+    steps : numpy.ndarray
+        :math:`t = s, s+1, \dots`.
+    predicted, measured : numpy.ndarray
+        :math:`\varepsilon_s(1 - \eta\lambda_s)^{t-s}` and :math:`\varepsilon_t`.
+    ratio : float
+        Measured over predicted log-decrease from :math:`s` to the last step,
+        :math:`\ln(\varepsilon_s/\varepsilon_T) / [-(T-s)\ln(1-\eta\lambda_s)]`: 1 when the
+        frozen kernel predicts the whole curve, below 1 when the run slows down (the kernel
+        shrinks), above 1 when it speeds up.
+    """
+
+    start: int
+    steps: np.ndarray
+    predicted: np.ndarray
+    measured: np.ndarray
+    ratio: float
+
+    def __repr__(self) -> str:
+        return (f"KernelForecast(from step {self.start}, {self.steps.size} steps: measured / "
+                f"predicted log-decrease {self.ratio:.3f})")
+
+
+def kernel_forecast(trace: KernelTrace, lr: float, start: int = 0,
+                    stop: int | None = None) -> KernelForecast:
+    r"""Predict the error curve from the kernel at one step, and compare with the run.
+
+    The frozen-kernel (lazy) picture of Liu et al. [Liu2023]_ says that :math:`\lambda` stays at
+    its value :math:`\lambda_s`, so :math:`\varepsilon_t = \varepsilon_s(1 - \eta\lambda_s)^{t-s}`
+    for gradient descent. Unlike a fit of the slope with the :math:`\lambda_t` of the same
+    steps (which only tests that :math:`\lambda` is constant over the fitted window), this uses
+    nothing after step ``start``: it is a prediction that the rest of the run can refute.
+
+    Parameters
+    ----------
+    trace : KernelTrace
+        From :func:`kernel_trace` along the run.
+    lr : float
+        The step :math:`\eta` of the run, with :math:`0 < \eta\lambda_s < 1`.
+    start : int
+        The step whose kernel is frozen (0: at initialisation).
+    stop : int, optional
+        Last step compared (default: the end of the trace).
+
+    Examples
+    --------
+    A pure exponential with :math:`\eta\lambda = 0.1` at every step is predicted exactly:
+
+    >>> gap = 0.9 ** np.arange(20)
+    >>> trace = KernelTrace(gap, 1.0 * gap, np.full(20, 1.0))
+    >>> round(kernel_forecast(trace, 0.1, start=5).ratio, 12)
+    1.0
+    """
+    if not isinstance(trace, KernelTrace):
+        raise TypeError(f"trace must be a KernelTrace, got {type(trace).__name__}")
+    n = trace.gap.size
+    stop = n - 1 if stop is None else stop
+    for name, value in (("start", start), ("stop", stop)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= start < stop <= n - 1:
+        raise ValueError(f"need 0 <= start < stop <= {n - 1}, got start={start}, stop={stop}")
+    if isinstance(lr, bool) or not isinstance(lr, int | float | np.number) or not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    factor = 1 - float(lr) * trace.rate[start]
+    if not 0 < factor < 1:
+        raise ValueError(f"eta * lambda at step {start} is {1 - factor:.3g}; the frozen-kernel "
+                         "forecast needs 0 < eta * lambda < 1")
+    steps = np.arange(start, stop + 1)
+    predicted = trace.gap[start] * factor ** (steps - start)
+    measured = trace.gap[start:stop + 1]
+    if np.any(measured <= 0):
+        raise ValueError("the measured gap must stay positive up to `stop`")
+    ratio = float(np.log(measured[0] / measured[-1]) / (-(stop - start) * np.log(factor)))
+    return KernelForecast(int(start), steps, predicted, measured, ratio)
