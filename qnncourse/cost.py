@@ -29,6 +29,15 @@ shots, and noise (if any) made of Pauli channels such as depolarizing or dephasi
 circuit without fixed gates (a Pauli channel scales each Pauli string, so the space is
 unchanged); it stops with ``ValueError`` when the space exceeds ``max_dim`` strings.
 Evaluations are counted exactly as for the other simulators.
+
+``simulator="pauli"`` uses Pauli propagation (:mod:`qnncourse.simulators.pauli`): the
+observable's Pauli sum is pushed backwards gate by gate, exactly, with no invariant space to
+build, so its cost follows the number of strings the observable reaches (a local observable
+under a shallow circuit stays in its light cone at any number of qubits). It has the same
+requirements as ``"lie"`` (Pauli-sum observable, Clifford fixed gates, Pauli channels, no
+shots) and refuses with ``ValueError`` when the sum passes ``max_terms`` strings. An instance
+``simulator=PauliPropagation(max_weight=k, min_coefficient=c)`` truncates the sum and reports
+the discarded weight, a bound on the error, in its ``discarded`` attribute.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from qnncourse.observables import Observable, as_observable
 from qnncourse.paulis import PauliSum
 from qnncourse.simulators import density
 from qnncourse.simulators import lie as lie_sim
+from qnncourse.simulators.pauli import PauliProgram, PauliPropagation
 from qnncourse.simulators.statevector import (
     expectation_from_angles,
     run_angles,
@@ -56,7 +66,7 @@ from qnncourse.simulators.statevector import (
 __all__ = ["Cost", "Loss"]
 
 _LOSSES = ("mse", "cross-entropy")
-_SIMULATORS = ("auto", "statevector", "lie")
+_SIMULATORS = ("auto", "statevector", "lie", "pauli")
 # Probabilities are clipped this far from 0 and 1 so the cross-entropy stays finite.
 _EPS = 1e-12
 
@@ -93,10 +103,12 @@ class Cost:
         one circuit per group; see :mod:`qnncourse.measurement`).
     rng : numpy.random.Generator or int, optional
         Source of shot noise and SPSA perturbations.
-    simulator : {"auto", "statevector", "lie"}
+    simulator : {"auto", "statevector", "lie", "pauli"} or PauliPropagation
         ``"auto"``: state vectors, density matrices with noise. ``"lie"``: g-sim in the
         observable's invariant Pauli space (see the module docstring); ``observable`` must be
-        Pauli strings, or diagonal on at most 20 qubits.
+        Pauli strings, or diagonal on at most 20 qubits. ``"pauli"``: exact Pauli propagation,
+        same requirements; a :class:`~qnncourse.simulators.pauli.PauliPropagation` instance:
+        truncated propagation with its settings.
     max_dim : int, optional
         Largest invariant space ``simulator="lie"`` builds before refusing (default
         :data:`qnncourse.simulators.lie.DEFAULT_MAX_DIM`).
@@ -121,25 +133,39 @@ class Cost:
                  max_dim: int | None = None) -> None:
         if not isinstance(circuit, Circuit):
             raise TypeError(f"circuit must be a qnncourse Circuit, got {type(circuit).__name__}")
-        if simulator not in _SIMULATORS:
-            raise ValueError(f"simulator must be one of {_SIMULATORS}, got {simulator!r}")
+        heisenberg = isinstance(simulator, PauliPropagation) or simulator in ("lie", "pauli")
+        if not heisenberg and simulator not in _SIMULATORS:
+            raise ValueError(f"simulator must be one of {_SIMULATORS} or a PauliPropagation, "
+                             f"got {simulator!r}")
         self._circuit = circuit
         self.simulator = simulator
         self.noise = as_noise_model(noise)
         self.shots = _check_shots(shots)
         self._lie = None
-        if simulator == "lie":
+        self._pauli = None
+        if heisenberg:
+            name = "pauli" if isinstance(simulator, PauliPropagation) else simulator
             if self.shots is not None:
-                raise ValueError(f"simulator='lie' computes exact expectation values: got "
+                raise ValueError(f"simulator='{name}' computes exact expectation values: got "
                                  f"shots={shots!r}; pass shots=None, or use simulator='auto'")
             if self.noise is not None and self.noise.has_readout_error:
-                raise ValueError("simulator='lie' supports Pauli channels but not readout "
+                raise ValueError(f"simulator='{name}' supports Pauli channels but not readout "
                                  "error; use simulator='auto'")
-            self._lie = lie_sim.LieProgram(
-                circuit, observable,
-                max_dim=lie_sim.DEFAULT_MAX_DIM if max_dim is None else max_dim,
-                channels=() if self.noise is None else self.noise.channel_steps(circuit))
-            self._observable = self._lie.observable
+            channels = () if self.noise is None else self.noise.channel_steps(circuit)
+            if name == "lie":
+                self._lie = lie_sim.LieProgram(
+                    circuit, observable,
+                    max_dim=lie_sim.DEFAULT_MAX_DIM if max_dim is None else max_dim,
+                    channels=channels)
+            else:
+                if max_dim is not None:
+                    raise ValueError("max_dim is an option of simulator='lie'; Pauli "
+                                     "propagation takes PauliPropagation(max_terms=...)")
+                settings = (simulator if isinstance(simulator, PauliPropagation)
+                            else PauliPropagation())
+                self._pauli = settings.compile(circuit, observable, channels)
+            self._heisenberg = self._lie if self._lie is not None else self._pauli
+            self._observable = self._heisenberg.observable
         else:
             if max_dim is not None:
                 raise ValueError(f"max_dim is an option of simulator='lie', got simulator="
@@ -151,7 +177,7 @@ class Cost:
         self.measurement = measurement
         self._grouped = as_measurement(measurement, observable, circuit.n_qubits)
         self._program = None
-        if self.noise is not None and self._lie is None:
+        if self.noise is not None and not heisenberg:
             if self.shots is not None:
                 raise ValueError(f"shots={self.shots} with noise is not supported: noisy costs "
                                  "are exact expectation values; pass shots=None")
@@ -170,7 +196,7 @@ class Cost:
     @property
     def observable(self) -> Observable | PauliSum:
         """The prepared :class:`~qnncourse.observables.Observable` (a
-        :class:`~qnncourse.paulis.PauliSum` with ``simulator="lie"``)."""
+        :class:`~qnncourse.paulis.PauliSum` with ``simulator="lie"`` or ``"pauli"``)."""
         return self._observable
 
     @property
@@ -197,6 +223,13 @@ class Cost:
         """The compiled g-sim program with ``simulator="lie"`` (its ``dim`` is the dimension of
         the observable's invariant space), else ``None``."""
         return self._lie
+
+    @property
+    def pauli_program(self) -> PauliProgram | None:
+        """The prepared Pauli-propagation program with ``simulator="pauli"`` or a
+        :class:`~qnncourse.simulators.pauli.PauliPropagation` (its ``settings`` carry the
+        ``discarded`` weight of the last evaluation), else ``None``."""
+        return self._pauli
 
     def reset_evaluations(self) -> None:
         """Set ``evaluations`` and ``shots_used`` back to 0."""
@@ -259,8 +292,8 @@ class Cost:
     def _values(self, angles: np.ndarray) -> np.ndarray:
         """Expectation per row of ``angles`` (exact or from shots); counts evaluations."""
         self.evaluations += len(angles)
-        if self._lie is not None:
-            return self._lie.values(angles)
+        if self._lie is not None or self._pauli is not None:
+            return self._heisenberg.values(angles)
         if self._program is not None:
             return density.expectation(self._program, self._noisy_observable, angles)
         if self.shots is None:
@@ -276,8 +309,8 @@ class Cost:
 
     def _values_and_gradients(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact values ``(R,)`` and parameter gradients ``(R, n_params)`` per row (adjoint)."""
-        if self._lie is not None:
-            values, angle_grads = self._lie.values_and_gradients(angles)
+        if self._lie is not None or self._pauli is not None:
+            values, angle_grads = self._heisenberg.values_and_gradients(angles)
             return values, self._circuit.chain_rule(angle_grads)
         if self._program is not None:
             values, angle_grads = density.adjoint_gradient(self._program,

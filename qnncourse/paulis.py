@@ -11,6 +11,7 @@ see Aaronson & Gottesman 2004, https://doi.org/10.1103/PhysRevA.70.052328).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from numbers import Number
 
 import numpy as np
@@ -20,16 +21,32 @@ import scipy.sparse as sp
 from qnncourse._validation import check_memory
 
 __all__ = [
+    "PackedClifford",
     "PauliString",
     "PauliSum",
+    "anticommuting",
     "as_pauli_sum",
+    "bits_to_labels",
+    "bracket_signs",
+    "clifford_images",
+    "labels_to_bits",
+    "local_words",
+    "match_rows",
     "pack",
+    "pack_bits",
     "packed_anticommute",
     "packed_bracket",
     "packed_product",
     "packed_sum_bracket",
     "packed_terms",
+    "pauli_channel_factors",
+    "popcount",
+    "product_phase",
+    "row_keys",
+    "string_weights",
     "unpack",
+    "unpack_bits",
+    "word_labels",
 ]
 
 _LETTERS = "IXYZ"
@@ -184,13 +201,11 @@ def _array_sum_bracket(a: Sequence[PackedTerm], b: Sequence[PackedTerm], n: int,
     tb = np.array([t[:4] for t in b], dtype=np.int64)
     ka, xa, za, ya = (col[:, None] for col in ta.T)
     kb, xb, zb, yb = (col[None, :] for col in tb.T)
-    count = np.bitwise_count
-    zx = count(za & xb)
-    anti = ((zx + count(xa & zb)) & 1).astype(bool)
+    anti = anticommuting(xa[..., None], za[..., None], xb[..., None], zb[..., None])
     if not anti.any():
         return {}
     keys = (ka ^ kb)[anti]
-    e = (ya + yb - count((xa ^ xb) & (za ^ zb)) + 2 * zx)[anti] & 3
+    e = product_phase(xa[..., None], za[..., None], xb[..., None], zb[..., None], ya, yb)[anti]
     coeffs = (np.array(ca, dtype=np.int64)[:, None] * np.array(cb, dtype=np.int64)[None, :])[anti]
     coeffs = np.where(e == 1, -coeffs, coeffs)
     order = np.argsort(keys, kind="stable")
@@ -199,6 +214,212 @@ def _array_sum_bracket(a: Sequence[PackedTerm], b: Sequence[PackedTerm], n: int,
     sums = np.add.reduceat(coeffs, starts)
     keep = sums != 0
     return dict(zip(keys[starts][keep].tolist(), sums[keep].tolist(), strict=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# The vectorised kernel: many strings as arrays ``x, z`` of shape (m, W) uint64 words, bit q % 64
+# of word q // 64 for qubit q. g-sim, Pauli propagation and the Lie closure's numpy bracket all
+# use these functions (an int key ``x | (z << n)`` of the scalar kernel is a one-word row).
+# ---------------------------------------------------------------------------------------------
+def pack_bits(bits: np.ndarray, words: int) -> np.ndarray:
+    """Bool array ``(m, n)`` -> ``(m, words)`` uint64, bit ``q % 64`` of word ``q // 64``."""
+    m, n = bits.shape
+    padded = np.zeros((m, 64 * words), dtype=bool)
+    padded[:, :n] = bits
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+
+
+def unpack_bits(packed: np.ndarray, n: int) -> np.ndarray:
+    """Inverse of :func:`pack_bits`: ``(m, W)`` uint64 -> bool ``(m, n)``."""
+    raw = np.ascontiguousarray(packed.astype("<u8")).view(np.uint8)
+    return np.unpackbits(raw, axis=1, bitorder="little")[:, :n].astype(bool)
+
+
+def labels_to_bits(labels: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Packed ``(x, z)`` arrays ``(m, ceil(n/64))`` of ``m`` labels of length ``n``.
+
+    >>> x, z = labels_to_bits(["XZ", "YI"], 2)
+    >>> x.ravel().tolist(), z.ravel().tolist()
+    ([1, 1], [2, 1])
+    """
+    codes = np.frombuffer("".join(labels).encode(), dtype=np.uint8).reshape(len(labels), n)
+    x = (codes == ord("X")) | (codes == ord("Y"))
+    z = (codes == ord("Z")) | (codes == ord("Y"))
+    words = max(1, -(-n // 64))
+    return pack_bits(x, words), pack_bits(z, words)
+
+
+def bits_to_labels(x: np.ndarray, z: np.ndarray, n: int) -> list[str]:
+    """Labels of packed rows (inverse of :func:`labels_to_bits`)."""
+    xb, zb = unpack_bits(x, n), unpack_bits(z, n)
+    table = np.array([ord("I"), ord("X"), ord("Z"), ord("Y")], dtype=np.uint8)
+    codes = table[xb.astype(np.uint8) + 2 * zb.astype(np.uint8)]
+    return [row.tobytes().decode() for row in codes]
+
+
+def popcount(a: np.ndarray) -> np.ndarray:
+    """Bits set per row, summed over the last axis (of words), as int64."""
+    counts = np.bitwise_count(a)
+    if a.shape[-1] == 1:  # one word: no reduction to pay for (the Lie closure's int keys)
+        return counts[..., 0].astype(np.int64)
+    return counts.sum(axis=-1, dtype=np.int64)
+
+
+def string_weights(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Weight (number of non-identity letters) of each packed string."""
+    return popcount(x | z)
+
+
+def anticommuting(x: np.ndarray, z: np.ndarray, px: np.ndarray, pz: np.ndarray) -> np.ndarray:
+    """Whether strings ``(x, z)`` and ``(px, pz)`` anticommute (odd symplectic product),
+    broadcast over the leading axes."""
+    return (popcount(x & pz) + popcount(z & px)) % 2 == 1
+
+
+def product_phase(xa: np.ndarray, za: np.ndarray, xb: np.ndarray, zb: np.ndarray,
+                  ya: np.ndarray | None = None, yb: np.ndarray | None = None) -> np.ndarray:
+    """``e`` in ``0..3`` with :math:`P_aP_b = i^e P_{a\\oplus b}`, broadcast (the formula of
+    :func:`packed_product`); ``ya``, ``yb`` are the Y counts :math:`|x z|` if already known."""
+    ya = popcount(xa & za) if ya is None else ya
+    yb = popcount(xb & zb) if yb is None else yb
+    return (ya + yb - popcount((xa ^ xb) & (za ^ zb)) + 2 * popcount(za & xb)) & 3
+
+
+def bracket_signs(px: np.ndarray, pz: np.ndarray, qx: np.ndarray, qz: np.ndarray,
+                  ) -> np.ndarray:
+    """:math:`s = \\pm 1` in :math:`iPQ = s\\,P_{p \\oplus q}` for anticommuting ``P`` and rows
+    ``Q`` (``e`` odd: :math:`iP Q = i^{e+1}\\,\\cdot`, so ``+1`` for ``e = 3``, ``-1`` for
+    ``e = 1``)."""
+    return np.where(product_phase(px, pz, qx, qz) == 1, -1.0, 1.0)
+
+
+def row_keys(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """One opaque, comparable key per string: the row ``(x, z)`` viewed as raw bytes."""
+    both = np.ascontiguousarray(np.concatenate([x, z], axis=1))
+    return both.view(f"V{both.shape[1] * 8}").ravel()
+
+
+def match_rows(x1: np.ndarray, z1: np.ndarray, x2: np.ndarray, z2: np.ndarray,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)`` with row ``i`` of ``(x1, z1)`` equal to row ``j`` of ``(x2, z2)``;
+    the rows of each set must be distinct. One lexicographic sort of both sets together."""
+    words = x1.shape[1]
+    both = np.concatenate([np.concatenate([x1, z1], axis=1),
+                           np.concatenate([x2, z2], axis=1)])
+    if words == 1 and both.max(initial=0) < 2**32:  # one uint64 key: x | z << 32
+        order = np.argsort(both[:, 0] | (both[:, 1] << np.uint64(32)), kind="stable")
+    else:
+        order = np.lexsort(both.T[::-1])
+    ordered = both[order]
+    equal = np.flatnonzero(np.all(ordered[1:] == ordered[:-1], axis=1))
+    first, second = order[equal], order[equal + 1]
+    # Within a set rows are distinct, so each equal neighbour pair has one row of each set.
+    i = np.minimum(first, second)
+    j = np.maximum(first, second) - len(x1)
+    return i, j
+
+
+def local_words(x: np.ndarray, z: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
+    """Index :math:`\\sum_i (x_i + 2 z_i)\\,4^i` of each string's word on ``qubits``."""
+    local = np.zeros(len(x), dtype=np.int64)
+    for i, q in enumerate(qubits):
+        w, b = divmod(q, 64)
+        xb = (x[:, w] >> np.uint64(b)) & np.uint64(1)
+        zb = (z[:, w] >> np.uint64(b)) & np.uint64(1)
+        local += (xb.astype(np.int64) + 2 * zb.astype(np.int64)) << (2 * i)
+    return local
+
+
+def word_labels(k: int) -> list[str]:
+    """The :math:`4^k` words on ``k`` qubits in the order of :func:`local_words`."""
+    letters = "IXZY"  # index x + 2z
+    return ["".join(letters[(w >> (2 * i)) & 3] for i in range(k)) for w in range(4**k)]
+
+
+@lru_cache(maxsize=256)
+def _clifford_table(matrix_bytes: bytes, k: int, name: str, who: str,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    m = np.frombuffer(matrix_bytes, dtype=complex).reshape(2**k, 2**k)
+    words = word_labels(k)
+    mats = [PauliString(word).to_matrix() for word in words]
+    image = np.empty(4**k, dtype=np.int64)
+    sign = np.empty(4**k)
+    for w, word in enumerate(words):
+        conj = m.conj().T @ mats[w] @ m
+        coeffs = np.array([np.trace(p @ conj) / 2**k for p in mats])
+        big = np.flatnonzero(np.abs(coeffs) > 1e-9)
+        if (len(big) != 1 or abs(abs(coeffs[big[0]]) - 1) > 1e-9
+                or abs(coeffs[big[0]].imag) > 1e-9):
+            raise ValueError(
+                f"{who} supports fixed gates only when they are Clifford (map Pauli strings to "
+                f"Pauli strings); the fixed gate {name} maps {word} to a sum of {len(big)} "
+                f"Pauli words")
+        image[w], sign[w] = big[0], np.sign(coeffs[big[0]].real)
+    return image, sign
+
+
+def clifford_images(matrix: np.ndarray, name: str, who: str = "this simulator",
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Images :math:`F^\\dagger W F = \\sigma W'` of the :math:`4^k` words of a ``k``-qubit gate.
+
+    Returns the image index (as in :func:`local_words`) and the sign per word; raises
+    ``ValueError`` naming the gate if some image is not one signed word (not Clifford).
+    """
+    matrix = np.ascontiguousarray(matrix, dtype=complex)
+    k = int(np.log2(matrix.shape[0]))
+    return _clifford_table(matrix.tobytes(), k, name, who)
+
+
+class PackedClifford:
+    """A Clifford gate on ``qubits`` acting on packed strings: :math:`Q \\mapsto F^\\dagger Q F`.
+
+    >>> h = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
+    >>> x, z = labels_to_bits(["XZ", "YI"], 2)
+    >>> x2, z2, sign = PackedClifford(h, (0,), "H").apply(x, z)
+    >>> bits_to_labels(x2, z2, 2), sign.tolist()
+    (['ZZ', 'YI'], [1.0, -1.0])
+    """
+
+    def __init__(self, matrix: np.ndarray, qubits: Sequence[int], name: str,
+                 who: str = "this simulator") -> None:
+        self.qubits = tuple(int(q) for q in qubits)
+        self.image, self.sign = clifford_images(matrix, name, who)
+
+    def apply(self, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Images ``(x', z')`` and signs of the strings ``(x, z)``."""
+        local = local_words(x, z, self.qubits)
+        new = self.image[local]
+        x2, z2 = x.copy(), z.copy()
+        for i, q in enumerate(self.qubits):
+            w, b = divmod(q, 64)
+            clear = ~np.uint64(1 << b)
+            nx = ((new >> (2 * i)) & 1).astype(np.uint64) << np.uint64(b)
+            nz = ((new >> (2 * i + 1)) & 1).astype(np.uint64) << np.uint64(b)
+            x2[:, w] = (x2[:, w] & clear) | nx
+            z2[:, w] = (z2[:, w] & clear) | nz
+        return x2, z2, self.sign[local]
+
+
+def pauli_channel_factors(kraus: Sequence[np.ndarray], where: str,
+                          who: str = "this simulator") -> np.ndarray:
+    """:math:`\\lambda_w` with :math:`\\sum_K K^\\dagger P_w K = \\lambda_w P_w` for the
+    :math:`4^k` local words (order of :func:`local_words`).
+
+    Raises ``ValueError`` if the channel is not a Pauli channel (its Pauli transfer matrix is
+    not diagonal, e.g. amplitude damping).
+    """
+    k = int(np.log2(kraus[0].shape[0]))
+    out = np.empty(4**k)
+    for w, word in enumerate(word_labels(k)):
+        p = PauliString(word).to_matrix()
+        image = sum(m.conj().T @ p @ m for m in kraus)
+        out[w] = np.trace(p @ image).real / 2**k
+        if np.abs(image - out[w] * p).max() > 1e-10:
+            raise ValueError(
+                f"{who} supports noise only by Pauli channels (which scale each Pauli string); "
+                f"the channel {where} maps {word} to a combination of other strings (e.g. "
+                f"amplitude damping); use simulator='auto'")
+    return out
 
 
 def _check_label(label: object) -> str:

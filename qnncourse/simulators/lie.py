@@ -63,268 +63,33 @@ simulations for quantum computing", arXiv:2308.01432 (2023), doi:10.48550/arXiv.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Sequence
 
 import numpy as np
-import qutip
 
 from qnncourse._validation import check_count, check_memory
 from qnncourse.circuit import Circuit
-from qnncourse.observables import Observable
-from qnncourse.paulis import PauliString, PauliSum, as_pauli_sum
+from qnncourse.paulis import (
+    PackedClifford,
+    PauliSum,
+    anticommuting,
+    bits_to_labels,
+    bracket_signs,
+    labels_to_bits,
+    local_words,
+    pauli_channel_factors,
+    row_keys,
+)
+from qnncourse.simulators.heisenberg import observable_terms, product_state, string_expectations
 
 __all__ = ["DEFAULT_MAX_DIM", "LieProgram", "adjoint_gradient", "expectation", "product_state"]
 
 #: Largest invariant space built by default (strings); beyond it the closure stops.
 DEFAULT_MAX_DIM = 50_000
-_REAL_ATOL = 1e-12
-# Diagonal observables given as vectors are expanded into Z strings up to this many qubits.
-_MAX_DIAGONAL_QUBITS = 20
+# How errors name this simulator.
+_WHO = "simulator='lie'"
 # Frontier strings bracketed with all generators at once in the closure.
 _PAIR_BLOCK = 2**21
-
-
-# --------------------------------------------------------------------------------------------
-# Packed Pauli strings: arrays (m, W) of uint64 words for x and z, bit q%64 of word q//64.
-# --------------------------------------------------------------------------------------------
-def _pack(bits: np.ndarray, words: int) -> np.ndarray:
-    """Bool array ``(m, n)`` -> ``(m, words)`` uint64."""
-    m, n = bits.shape
-    padded = np.zeros((m, 64 * words), dtype=bool)
-    padded[:, :n] = bits
-    return np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
-
-
-def _unpack(packed: np.ndarray, n: int) -> np.ndarray:
-    raw = np.ascontiguousarray(packed.astype("<u8")).view(np.uint8)
-    return np.unpackbits(raw, axis=1, bitorder="little")[:, :n].astype(bool)
-
-
-def _labels_to_bits(labels: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
-    codes = np.frombuffer("".join(labels).encode(), dtype=np.uint8).reshape(len(labels), n)
-    x = (codes == ord("X")) | (codes == ord("Y"))
-    z = (codes == ord("Z")) | (codes == ord("Y"))
-    words = max(1, -(-n // 64))
-    return _pack(x, words), _pack(z, words)
-
-
-def _bits_to_labels(x: np.ndarray, z: np.ndarray, n: int) -> list[str]:
-    xb, zb = _unpack(x, n), _unpack(z, n)
-    table = np.array([ord("I"), ord("X"), ord("Z"), ord("Y")], dtype=np.uint8)
-    codes = table[xb.astype(np.uint8) + 2 * zb.astype(np.uint8)]
-    return [row.tobytes().decode() for row in codes]
-
-
-def _popcount(a: np.ndarray) -> np.ndarray:
-    """Bits set per row (summed over the last axis of words)."""
-    return np.bitwise_count(a).sum(axis=-1, dtype=np.int64)
-
-
-def _anticommutes(x: np.ndarray, z: np.ndarray, px: np.ndarray, pz: np.ndarray) -> np.ndarray:
-    """Whether each string ``(x, z)`` anticommutes with ``(px, pz)`` (broadcast over rows)."""
-    return (_popcount(x & pz) + _popcount(z & px)) % 2 == 1
-
-
-def _bracket_sign(px, pz, qx, qz) -> np.ndarray:
-    """:math:`s` in :math:`iPQ = s\\,R` for anticommuting ``P`` and rows ``Q``.
-
-    With :math:`P_aP_b = i^e P_{a\\oplus b}` and :math:`e = |x_az_a| + |x_bz_b| -
-    |x_cz_c| + 2|z_ax_b| \\bmod 4` (odd here), :math:`iP_aP_b = i^{e+1}P_c`: ``+1`` for
-    :math:`e = 3`, ``-1`` for :math:`e = 1`.
-    """
-    cx, cz = px ^ qx, pz ^ qz
-    e = (_popcount(px & pz) + _popcount(qx & qz) - _popcount(cx & cz)
-         + 2 * _popcount(pz & qx)) % 4
-    return np.where(e == 1, -1.0, 1.0)
-
-
-def _keys(x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """One opaque, comparable key per string: the row ``(x, z)`` viewed as raw bytes."""
-    both = np.ascontiguousarray(np.concatenate([x, z], axis=1))
-    return both.view(f"V{both.shape[1] * 8}").ravel()
-
-
-# --------------------------------------------------------------------------------------------
-# Clifford fixed gates as signed permutations of local Pauli words
-# --------------------------------------------------------------------------------------------
-def _local_words(x: np.ndarray, z: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
-    """Index ``sum_i (x_i + 2 z_i) 4^i`` of each string's word on ``qubits``."""
-    local = np.zeros(len(x), dtype=np.int64)
-    for i, q in enumerate(qubits):
-        w, b = divmod(q, 64)
-        xb = (x[:, w] >> np.uint64(b)) & np.uint64(1)
-        zb = (z[:, w] >> np.uint64(b)) & np.uint64(1)
-        local += (xb.astype(np.int64) + 2 * zb.astype(np.int64)) << (2 * i)
-    return local
-
-
-def _pauli_channel_factors(kraus: Sequence[np.ndarray], where: str) -> np.ndarray:
-    """:math:`\\lambda_w` with :math:`\\sum_K K^\\dagger P_w K = \\lambda_w P_w` for the
-    :math:`4^k` local words (indexed as in :func:`_local_words`); ``ValueError`` if the channel
-    is not a Pauli channel (its Pauli transfer matrix is not diagonal)."""
-    k = int(np.log2(kraus[0].shape[0]))
-    letters = "IXZY"
-    out = np.empty(4**k)
-    for w in range(4**k):
-        word = "".join(letters[(w >> (2 * i)) & 3] for i in range(k))
-        p = PauliString(word).to_matrix()
-        image = sum(m.conj().T @ p @ m for m in kraus)
-        out[w] = np.trace(p @ image).real / 2**k
-        if np.abs(image - out[w] * p).max() > 1e-10:
-            raise ValueError(
-                f"simulator='lie' supports noise only by Pauli channels (which scale each Pauli "
-                f"string); the channel {where} maps {word} to a combination of other strings "
-                f"(e.g. amplitude damping); use simulator='auto'")
-    return out
-
-
-@lru_cache(maxsize=256)
-def _clifford_table(matrix_bytes: bytes, k: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images :math:`F^\\dagger W F = \\sigma W'` of the :math:`4^k` local words.
-
-    Words are indexed by ``sum_i (x_i + 2 z_i) 4^i``; returns the image index and sign per
-    word. Raises ``ValueError`` if some image is not a single signed Pauli word (the gate is
-    not Clifford).
-    """
-    m = np.frombuffer(matrix_bytes, dtype=complex).reshape(2**k, 2**k)
-    letters = "IXZY"  # index x + 2z
-    words = ["".join(letters[(w >> (2 * i)) & 3] for i in range(k)) for w in range(4**k)]
-    mats = [PauliString(word).to_matrix() for word in words]
-    image = np.empty(4**k, dtype=np.int64)
-    sign = np.empty(4**k)
-    for w, word in enumerate(words):
-        conj = m.conj().T @ mats[w] @ m
-        coeffs = np.array([np.trace(p @ conj) / 2**k for p in mats])
-        big = np.flatnonzero(np.abs(coeffs) > 1e-9)
-        if (len(big) != 1 or abs(abs(coeffs[big[0]]) - 1) > 1e-9
-                or abs(coeffs[big[0]].imag) > 1e-9):
-            raise ValueError(
-                f"simulator='lie' supports fixed gates only when they are Clifford (map Pauli "
-                f"strings to Pauli strings); the fixed gate {name} maps {word} to a sum of "
-                f"{len(big)} Pauli words")
-        image[w], sign[w] = big[0], np.sign(coeffs[big[0]].real)
-    return image, sign
-
-
-@dataclass(frozen=True)
-class _CliffordMap:
-    qubits: tuple[int, ...]
-    image: np.ndarray
-    sign: np.ndarray
-
-    def apply(self, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Images ``(x', z')`` and signs of the strings ``(x, z)``."""
-        local = _local_words(x, z, self.qubits)
-        new = self.image[local]
-        x2, z2 = x.copy(), z.copy()
-        for i, q in enumerate(self.qubits):
-            w, b = divmod(q, 64)
-            clear = ~np.uint64(1 << b)
-            nx = ((new >> (2 * i)) & 1).astype(np.uint64) << np.uint64(b)
-            nz = ((new >> (2 * i + 1)) & 1).astype(np.uint64) << np.uint64(b)
-            x2[:, w] = (x2[:, w] & clear) | nx
-            z2[:, w] = (z2[:, w] & clear) | nz
-        return x2, z2, self.sign[local]
-
-
-# --------------------------------------------------------------------------------------------
-# Input handling
-# --------------------------------------------------------------------------------------------
-def _walsh_z_terms(diagonal: np.ndarray, n: int) -> dict[str, float]:
-    """Z-string expansion of a diagonal operator: :math:`d = \\sum_S c_S Z_S` (fast
-    Walsh–Hadamard transform, :math:`O(n 2^n)`)."""
-    c = np.asarray(diagonal, dtype=float).reshape((2,) * n).copy()
-    for q in range(n):
-        a = np.take(c, 0, axis=q)
-        b = np.take(c, 1, axis=q)
-        c = np.stack([(a + b) / 2, (a - b) / 2], axis=q)
-    flat = c.reshape(-1)
-    out = {}
-    for index in np.flatnonzero(np.abs(flat) > _REAL_ATOL * max(1.0, np.abs(flat).max())):
-        bits = format(index, f"0{n}b")  # qubit 0 is the most significant bit
-        out["".join("Z" if b == "1" else "I" for b in bits)] = float(flat[index])
-    return out
-
-
-def _observable_terms(observable: object, n: int) -> dict[str, float]:
-    """Real Pauli coefficients of ``observable`` on ``n`` qubits, validated."""
-    if isinstance(observable, PauliSum | PauliString | str | Mapping):
-        ps = as_pauli_sum(observable)
-        if ps.n_qubits != n:
-            raise ValueError(f"observable acts on {ps.n_qubits} qubits, the circuit has {n}")
-        terms = {}
-        for label, coeff in ps.terms.items():
-            c = complex(coeff)
-            if abs(c.imag) > 1e-10 * max(1.0, abs(c.real)):
-                raise ValueError(f"observable is not Hermitian: the coefficient of {label!r} "
-                                 f"is {coeff!r}; a Hermitian Pauli sum has real coefficients")
-            if c.real:
-                terms[label] = c.real
-        return terms
-    diagonal = None
-    if isinstance(observable, Observable):
-        if observable.n_qubits != n:
-            raise ValueError(f"observable acts on {observable.n_qubits} qubits, the circuit "
-                             f"has {n}")
-        if observable.is_diagonal:
-            diagonal = observable.diagonal
-    elif isinstance(observable, qutip.Qobj) and observable.isoper:
-        if observable.shape != (2**n, 2**n):
-            raise ValueError(f"observable has shape {observable.shape}, the circuit has {n} "
-                             "qubits")
-        d = observable.diag()
-        if (observable - qutip.qdiags(d, 0, dims=observable.dims)).norm() == 0:
-            diagonal = np.real(d)
-    else:
-        raise TypeError("simulator='lie' needs the observable as Pauli strings (a label, dict, "
-                        "PauliString or PauliSum) or a diagonal Qobj/Observable, got "
-                        f"{type(observable).__name__}")
-    if diagonal is None:
-        raise ValueError("simulator='lie' needs the observable as Pauli strings: give it as a "
-                         "PauliSum (a non-diagonal matrix is not expanded)")
-    if n > _MAX_DIAGONAL_QUBITS:
-        raise ValueError(f"a diagonal observable on {n} qubits is not expanded into Z strings "
-                         f"(at most {_MAX_DIAGONAL_QUBITS}); give it as a PauliSum")
-    return _walsh_z_terms(diagonal, n)
-
-
-def product_state(state: object, n_qubits: int) -> np.ndarray:
-    """Bloch vectors ``(n, 3)`` of a product input state.
-
-    Parameters
-    ----------
-    state : None, str or array
-        ``None`` for :math:`|0\\dots0\\rangle`; a string with one character per qubit from
-        ``0 1 + - r l`` (:math:`|{\\pm}\\rangle` are the X eigenstates, ``r``/``l`` the Y
-        eigenstates); or an array ``(n, 2)`` of single-qubit kets, qubit 0 first.
-    n_qubits : int
-
-    Returns
-    -------
-    numpy.ndarray
-        Rows :math:`(\\langle X\\rangle, \\langle Y\\rangle, \\langle Z\\rangle)` per qubit.
-    """
-    table = {"0": (0, 0, 1), "1": (0, 0, -1), "+": (1, 0, 0), "-": (-1, 0, 0),
-             "r": (0, 1, 0), "l": (0, -1, 0)}
-    if state is None:
-        return np.tile([0.0, 0.0, 1.0], (n_qubits, 1))
-    if isinstance(state, str):
-        if len(state) != n_qubits or set(state) - set(table):
-            raise ValueError(f"state as a string needs {n_qubits} characters from '01+-rl', "
-                             f"got {state!r}")
-        return np.array([table[c] for c in state], dtype=float)
-    kets = np.asarray(state, dtype=complex)
-    if kets.shape != (n_qubits, 2):
-        raise ValueError(f"state must be None, a string over '01+-rl' or an array of shape "
-                         f"({n_qubits}, 2) of single-qubit kets, got shape {kets.shape}")
-    norms = np.linalg.norm(kets, axis=1)
-    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
-        raise ValueError("state has a zero or non-finite single-qubit ket")
-    a, b = (kets / norms[:, None]).T
-    return np.stack([2 * (a.conj() * b).real, 2 * (a.conj() * b).imag,
-                     np.abs(a) ** 2 - np.abs(b) ** 2], axis=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,7 +142,7 @@ class LieProgram:
         n = circuit.n_qubits
         self.circuit = circuit
         self.n_qubits = n
-        terms = _observable_terms(observable, n)
+        terms = observable_terms(observable, n, _WHO)
         self.observable = PauliSum(terms) if terms else PauliSum({"I" * n: 0.0})
         identity = "I" * n
         self.constant = float(terms.pop(identity, 0.0))
@@ -390,16 +155,15 @@ class LieProgram:
         labels, columns, maps = [], [], []
         for k, op in enumerate(ops):
             if op.kind == "fixed":
-                image, sign = _clifford_table(op.matrix.tobytes(), len(op.qubits), op.name)
-                maps.append((len(labels), _CliffordMap(op.qubits, image, sign)))
+                maps.append((len(labels), PackedClifford(op.matrix, op.qubits, op.name, _WHO)))
             else:
                 chars = ["I"] * n
                 for letter, q in zip(op.pauli, op.qubits, strict=True):
                     chars[q] = letter
                 labels.append("".join(chars))
                 columns.append(k)
-        rx, rz = _labels_to_bits(labels, n) if labels else (empty, empty)
-        sx, sz = _labels_to_bits(list(terms), n) if terms else (empty, empty)
+        rx, rz = labels_to_bits(labels, n) if labels else (empty, empty)
+        sx, sz = labels_to_bits(list(terms), n) if terms else (empty, empty)
         rsign = np.ones(len(labels))
         coeffs = np.array(list(terms.values()), dtype=float)
         # Latest gate first: a rotation's generator is conjugated by the fixed gates before
@@ -413,14 +177,14 @@ class LieProgram:
                 sx, sz, sg = cmap.apply(sx, sz)
                 coeffs = coeffs * sg
         if len(rx):
-            gen_keys, first, inverse = np.unique(_keys(rx, rz), return_index=True,
+            gen_keys, first, inverse = np.unique(row_keys(rx, rz), return_index=True,
                                                  return_inverse=True)
             gx, gz = rx[first], rz[first]
         else:
             gx, gz, inverse = empty, empty, np.zeros(0, dtype=np.int64)
         self._x, self._z = self._closure(sx, sz, gx, gz)
         self.dim = len(self._x)
-        keys = _keys(self._x, self._z)
+        keys = row_keys(self._x, self._z)
         self._order = np.argsort(keys)
         self._sorted = keys[self._order]
         self.coefficients = np.zeros(self.dim)
@@ -450,12 +214,12 @@ class LieProgram:
                              "simulator='auto'")
         for step in channels:
             where = f"on qubits {tuple(step.qubits)} after operation {step.after}"
-            lam = _pauli_channel_factors(step.kraus, where)
+            lam = pauli_channel_factors(step.kraus, where, _WHO)
             if np.min(np.abs(lam)) < 1e-6:
                 raise ValueError(f"the channel {where} erases a Pauli string completely "
                                  f"(factor {np.min(np.abs(lam)):.3g}); the adjoint gradient "
                                  "cannot undo it: use simulator='auto'")
-            factor = lam[_local_words(self._x, self._z, tuple(step.qubits))]
+            factor = lam[local_words(self._x, self._z, tuple(step.qubits))]
             rows = np.flatnonzero(factor != 1.0)
             done = int(np.searchsorted(self._columns, step.after, side="right"))
             out[done].append((rows, factor[rows][:, None]))
@@ -472,7 +236,7 @@ class LieProgram:
         while len(fx):
             # First occurrence of each candidate not seen before (set membership on raw bytes).
             fresh = {}
-            for i, key in enumerate(_keys(fx, fz).tolist()):
+            for i, key in enumerate(row_keys(fx, fz).tolist()):
                 if key not in seen and key not in fresh:
                     fresh[key] = i
             if len(seen) + len(fresh) > max_dim:
@@ -493,7 +257,7 @@ class LieProgram:
             for lo in range(0, len(fx), block):
                 bx, bz = fx[lo:lo + block], fz[lo:lo + block]
                 if len(gx):
-                    a, b = np.nonzero(_anticommutes(bx[:, None, :], bz[:, None, :],
+                    a, b = np.nonzero(anticommuting(bx[:, None, :], bz[:, None, :],
                                                     gx[None], gz[None]))
                     new_x.append(bx[a] ^ gx[b])
                     new_z.append(bz[a] ^ gz[b])
@@ -506,7 +270,7 @@ class LieProgram:
 
     def _lookup(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Basis index of each string ``(x, z)`` (all must be in the basis)."""
-        keys = _keys(x, z)
+        keys = row_keys(x, z)
         pos = np.searchsorted(self._sorted, keys)
         pos = np.minimum(pos, len(self._sorted) - 1)
         if not np.all(self._sorted[pos] == keys):
@@ -517,9 +281,9 @@ class LieProgram:
         """``(idx, swapped, s2)`` for one generator: rows ``idx = [J, K]`` of the pairs with
         :math:`iPQ_J = s\\,Q_K`, ``swapped = [K, J]``, ``s2 = [-s, s]`` as a column."""
         check_memory(8 * self.dim, "the anticommutation mask of one generator")
-        anti = np.flatnonzero(_anticommutes(self._x, self._z, px, pz))
+        anti = np.flatnonzero(anticommuting(self._x, self._z, px, pz))
         partner = self._lookup(self._x[anti] ^ px, self._z[anti] ^ pz)
-        s = _bracket_sign(px, pz, self._x[anti], self._z[anti])
+        s = bracket_signs(px, pz, self._x[anti], self._z[anti])
         half = anti < partner
         j, k, s = anti[half], partner[half], s[half]
         return (np.concatenate([j, k]), np.concatenate([k, j]),
@@ -528,17 +292,11 @@ class LieProgram:
     @property
     def labels(self) -> list[str]:
         """The basis Pauli strings, in the order of :attr:`coefficients`."""
-        return _bits_to_labels(self._x, self._z, self.n_qubits)
+        return bits_to_labels(self._x, self._z, self.n_qubits)
 
     def state_coordinates(self, state: object = None) -> np.ndarray:
         """:math:`r_j = \\langle Q_j\\rangle` in a product state (see :func:`product_state`)."""
-        bloch = product_state(state, self.n_qubits)
-        xb, zb = _unpack(self._x, self.n_qubits), _unpack(self._z, self.n_qubits)
-        # Letter per (string, qubit): 0 = I, 1 = X, 2 = Z, 3 = Y; factor 1, <X>, <Z>, <Y>.
-        factors = np.concatenate([np.ones((self.n_qubits, 1)), bloch[:, [0]], bloch[:, [2]],
-                                  bloch[:, [1]]], axis=1)
-        letter = xb.astype(np.int64) + 2 * zb.astype(np.int64)
-        return np.prod(factors[np.arange(self.n_qubits)[None, :], letter], axis=1)
+        return string_expectations(self._x, self._z, product_state(state, self.n_qubits))
 
     def __repr__(self) -> str:
         return (f"LieProgram(n_qubits={self.n_qubits}, dim={self.dim}, "
