@@ -273,7 +273,10 @@ def string_weights(x: np.ndarray, z: np.ndarray) -> np.ndarray:
 def anticommuting(x: np.ndarray, z: np.ndarray, px: np.ndarray, pz: np.ndarray) -> np.ndarray:
     """Whether strings ``(x, z)`` and ``(px, pz)`` anticommute (odd symplectic product),
     broadcast over the leading axes."""
-    return (popcount(x & pz) + popcount(z & px)) % 2 == 1
+    # Only the parity of the symplectic product matters: XOR the words first, count once.
+    t = (x & pz) ^ (z & px)
+    t = t[..., 0] if t.shape[-1] == 1 else np.bitwise_xor.reduce(t, axis=-1)
+    return (np.bitwise_count(t) & 1).astype(bool)
 
 
 def product_phase(xa: np.ndarray, za: np.ndarray, xb: np.ndarray, zb: np.ndarray,
@@ -321,13 +324,11 @@ def match_rows(x1: np.ndarray, z1: np.ndarray, x2: np.ndarray, z2: np.ndarray,
 
 def local_words(x: np.ndarray, z: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
     """Index :math:`\\sum_i (x_i + 2 z_i)\\,4^i` of each string's word on ``qubits``."""
-    local = np.zeros(len(x), dtype=np.int64)
-    for i, q in enumerate(qubits):
-        w, b = divmod(q, 64)
-        xb = (x[:, w] >> np.uint64(b)) & np.uint64(1)
-        zb = (z[:, w] >> np.uint64(b)) & np.uint64(1)
-        local += (xb.astype(np.int64) + 2 * zb.astype(np.int64)) << (2 * i)
-    return local
+    word, bit = np.divmod(np.asarray(qubits, dtype=np.int64), 64)
+    shift = bit.astype(np.uint64)
+    xb = ((x[:, word] >> shift) & np.uint64(1)).astype(np.int64)
+    zb = ((z[:, word] >> shift) & np.uint64(1)).astype(np.int64)
+    return ((xb + 2 * zb) << (2 * np.arange(len(word)))).sum(axis=1)
 
 
 def word_labels(k: int) -> list[str]:
@@ -384,19 +385,28 @@ class PackedClifford:
                  who: str = "this simulator") -> None:
         self.qubits = tuple(int(q) for q in qubits)
         self.image, self.sign = clifford_images(matrix, name, who)
+        # Where each gate qubit sits in the packed words (fixed, so worked out once).
+        word, bit = np.divmod(np.asarray(self.qubits, dtype=np.int64), 64)
+        self._word, self._shift = word, bit.astype(np.uint64)
+        self._place = 2 * np.arange(len(word))
+        self._groups = [(int(w), word == w,
+                         ~np.bitwise_or.reduce(np.uint64(1) << self._shift[word == w]))
+                        for w in np.unique(word)]
 
     def apply(self, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Images ``(x', z')`` and signs of the strings ``(x, z)``."""
-        local = local_words(x, z, self.qubits)
-        new = self.image[local]
+        word, shift, place = self._word, self._shift, self._place
+        xs, zs = x[:, word], z[:, word]
+        local = ((((xs >> shift) & np.uint64(1)) + ((zs >> shift) & np.uint64(1)) * 2)
+                 .astype(np.int64) << place).sum(axis=1)
+        new = self.image[local][:, None]
+        # New x and z bits of every string on each gate qubit, moved to that qubit's place.
+        nx = ((new >> place) & 1).astype(np.uint64) << shift
+        nz = ((new >> (place + 1)) & 1).astype(np.uint64) << shift
         x2, z2 = x.copy(), z.copy()
-        for i, q in enumerate(self.qubits):
-            w, b = divmod(q, 64)
-            clear = ~np.uint64(1 << b)
-            nx = ((new >> (2 * i)) & 1).astype(np.uint64) << np.uint64(b)
-            nz = ((new >> (2 * i + 1)) & 1).astype(np.uint64) << np.uint64(b)
-            x2[:, w] = (x2[:, w] & clear) | nx
-            z2[:, w] = (z2[:, w] & clear) | nz
+        for w, on, clear in self._groups:
+            x2[:, w] = (x2[:, w] & clear) | np.bitwise_or.reduce(nx[:, on], axis=1)
+            z2[:, w] = (z2[:, w] & clear) | np.bitwise_or.reduce(nz[:, on], axis=1)
         return x2, z2, self.sign[local]
 
 

@@ -12,7 +12,8 @@ from qnncourse.circuit import Circuit
 from qnncourse.cost import Cost
 from qnncourse.noise import AmplitudeDamping, Dephasing, Depolarizing, NoiseModel
 from qnncourse.paulis import PauliSum
-from qnncourse.simulators.pauli import PauliProgram, PauliPropagation
+from qnncourse.simulators import PauliPropagation
+from qnncourse.simulators.pauli import PauliProgram
 
 S_GATE = np.diag([1, 1j])
 T_GATE = np.diag([1, np.exp(1j * np.pi / 4)])
@@ -239,3 +240,13 @@ def test_refusals():
             PauliPropagation(**bad)
     with pytest.raises(ValueError, match="angles must have shape"):
         PauliProgram(he, "ZZI", PauliPropagation()).values(np.zeros((1, 2)))
+
+
+def test_weight_limit_applies_to_the_observable():
+    """A term of the observable above max_weight is dropped at once and counted as
+    discarded; the rest is propagated exactly (no gate raises the weight here)."""
+    circuit = Circuit(4).rz(0).rz(1).rz(2).rz(3)
+    sim = PauliPropagation(max_weight=2)
+    cost = Cost(circuit, {"ZZZI": 0.7, "ZIII": -0.4}, simulator=sim)
+    assert cost(np.ones(4)) == pytest.approx(-0.4)
+    assert sim.discarded[0] == pytest.approx(0.7)

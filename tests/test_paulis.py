@@ -205,3 +205,75 @@ class TestPackedKernel:
         big = packed_terms({k: c * 2**50 for k, c in a.items()}, 4)
         small = packed_sum_bracket(ta, tb, 4)
         assert packed_sum_bracket(big, tb, 4) == {k: c * 2**50 for k, c in small.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The vectorised kernel on packed rows (used by g-sim, Pauli propagation, the Lie closure)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [3, 64, 70])
+def test_packed_rows_against_string_algebra(n):
+    """Anticommutation, signs of iPQ and weights of packed rows (one and two words) agree
+    with PauliString products; labels survive the round trip."""
+    rng = np.random.default_rng(n)
+    labels = ["".join(rng.choice(list("IXYZ"), size=n)) for _ in range(40)]
+    x, z = paulis.labels_to_bits(labels, n)
+    assert paulis.bits_to_labels(x, z, n) == labels
+    p_label = labels[0]
+    px, pz = x[:1], z[:1]
+    anti = paulis.anticommuting(x, z, px, pz)
+    signs = paulis.bracket_signs(px, pz, x, z)
+    p = PauliString(p_label)
+    for i, label in enumerate(labels):
+        q = PauliString(label)
+        assert anti[i] == (not p.commutes_with(q))
+        if anti[i]:
+            product = p * q  # PQ = (s / i) R with iPQ = s R
+            assert 1j * product.coeff == signs[i]
+            assert paulis.bits_to_labels(x[i:i + 1] ^ px, z[i:i + 1] ^ pz, n) == [product.label]
+    weights = paulis.string_weights(x, z)
+    assert weights.tolist() == [sum(c != "I" for c in label) for label in labels]
+
+
+def test_match_rows_finds_equal_strings():
+    n = 70
+    a = random_labels(n, 30, seed=1)
+    b = a[5:15] + random_labels(n, 20, seed=2)
+    i, j = paulis.match_rows(*paulis.labels_to_bits(a, n), *paulis.labels_to_bits(b, n))
+    assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == [(5 + k, k) for k in range(10)]
+    short_a, short_b = ["XZ", "YY", "IZ"], ["IZ", "ZZ", "XZ"]
+    i, j = paulis.match_rows(*paulis.labels_to_bits(short_a, 2),
+                             *paulis.labels_to_bits(short_b, 2))
+    assert sorted(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 2), (2, 0)]
+
+
+def test_packed_clifford_against_conjugation():
+    """F^dag Q F by the word tables equals the matrix conjugation (QuTiP oracle), on qubits
+    in two different words."""
+    n = 70
+    cnot = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=complex)
+    gate = paulis.PackedClifford(cnot, (66, 3), "CNOT")
+    labels = random_labels(n, 25, seed=3)
+    x2, z2, sign = gate.apply(*paulis.labels_to_bits(labels, n))
+    for label, image, s in zip(labels, paulis.bits_to_labels(x2, z2, n), sign, strict=True):
+        local = label[66] + label[3]
+        conj = cnot.conj().T @ qutip_string(local) @ cnot
+        expected = image[66] + image[3]
+        np.testing.assert_allclose(conj, s * qutip_string(expected), atol=1e-12)
+        rest = [k for k in range(n) if k not in (3, 66)]
+        assert [image[k] for k in rest] == [label[k] for k in rest]
+    t_gate = np.diag([1, np.exp(1j * np.pi / 4)])
+    with pytest.raises(ValueError, match="the fixed gate T maps X to a sum of 2"):
+        paulis.PackedClifford(t_gate, (0,), "T", "simulator='pauli'")
+
+
+def test_pauli_channel_factors():
+    p = 0.3
+    kraus = [np.sqrt(1 - 3 * p / 4) * np.eye(2)] + [np.sqrt(p / 4) * qutip_string(c)
+                                                     for c in "XYZ"]
+    factors = paulis.pauli_channel_factors(kraus, "here")
+    np.testing.assert_allclose(factors, [1, 1 - p, 1 - p, 1 - p])  # I X Z Y
+    gamma = 0.2
+    damping = [np.array([[1, 0], [0, np.sqrt(1 - gamma)]]),
+               np.array([[0, np.sqrt(gamma)], [0, 0]])]
+    with pytest.raises(ValueError, match="only by Pauli channels"):
+        paulis.pauli_channel_factors(damping, "here")

@@ -53,16 +53,17 @@ magnitudes dropped,
 .. math:: |C - \tilde C| \le \sum_{\text{dropped}} |c_Q| ,
 
 which is reported as :attr:`PauliPropagation.discarded` after each evaluation: a deterministic
-bound for this :math:`\theta` (the triangle-inequality bound of Rudolph et al. 2025), usually
-far from tight. The papers bound the error on average instead. Angrisani et al. (2024) prove
-that for circuits whose layers are drawn from a distribution invariant under single-qubit
-rotations, dropping the strings above a weight cut-off gives a small mean squared error over
-the parameters except on a small fraction of circuits, in time polynomial in :math:`n` and
-depth. With noise the damping of high-weight strings does the work: Fontana et al. (2023)
-(LOWESA, independent parameters, Pauli noise) show an error that decays exponentially in the
-noise rate and the weight cut-off, and Schuster et al. (2024) an error small on average over
-input states for any circuit under constant noise. ``max_weight`` is that cut-off; with
-``min_coefficient`` the propagation is the coefficient-threshold variant of Rudolph et al.
+bound for this :math:`\theta` (the same one-norm of the truncated coefficients that Qiskit's
+``pauli-prop`` returns), usually far from tight. The papers bound the error on average
+instead. Angrisani et al. (2024) prove that for circuits whose layers are drawn from a
+distribution invariant under single-qubit rotations, dropping the strings above a weight
+cut-off gives a small mean squared error over the parameters except on a small fraction of
+circuits, in time polynomial in :math:`n` and depth. With noise the damping of high-weight
+strings does the work: Fontana et al. (2023) (LOWESA, independent parameters, Pauli noise)
+show an error that decays exponentially in the noise rate and the weight cut-off, and
+Schuster et al. (2024) an error small on average over input states for any circuit under
+constant noise. ``max_weight`` is that cut-off; ``min_coefficient`` is the coefficient
+threshold that PauliPropagation.jl (Rudolph et al. 2025) and ``pauli-prop`` offer beside it.
 
 References
 ----------
@@ -94,6 +95,7 @@ from qnncourse.paulis import (
     labels_to_bits,
     local_words,
     match_rows,
+    pack_bits,
     pauli_channel_factors,
     string_weights,
 )
@@ -102,8 +104,15 @@ from qnncourse.simulators.heisenberg import observable_terms, product_state, str
 __all__ = ["DEFAULT_MAX_TERMS", "PauliProgram", "PauliPropagation"]
 
 #: Largest Pauli sum propagated by default; beyond it the propagation stops with ValueError.
-DEFAULT_MAX_TERMS = 500_000
+DEFAULT_MAX_TERMS = 200_000
 _WHO = "simulator='pauli'"
+
+
+def _mask(qubits: Sequence[int], n: int) -> np.ndarray:
+    """Packed bit mask ``(W,)`` of ``qubits``."""
+    bits = np.zeros((1, n), dtype=bool)
+    bits[0, list(qubits)] = True
+    return pack_bits(bits, max(1, -(-n // 64)))[0]
 
 
 class PauliPropagation:
@@ -115,7 +124,8 @@ class PauliPropagation:
     Parameters
     ----------
     max_weight : int, optional
-        Drop every string acting on more than this many qubits (after each gate).
+        Drop every string acting on more than this many qubits (in the observable, and after
+        each gate among the strings it changed).
     min_coefficient : float
         Drop coefficients smaller than this in magnitude (after each gate; in a batch, per
         parameter row).
@@ -211,7 +221,8 @@ class PauliProgram:
         for step in channels:
             where = f"on qubits {tuple(step.qubits)} after operation {step.after}"
             factors = pauli_channel_factors(step.kraus, where, _WHO)
-            after.setdefault(int(step.after), []).append(("channel", tuple(step.qubits), factors))
+            after.setdefault(int(step.after), []).append(
+                ("channel", tuple(step.qubits), factors, _mask(step.qubits, n)))
         # The backward sweep: the last operation first; a channel after operation k acts on the
         # observable before that operation does (it came after it in the circuit).
         self._steps: list[tuple] = []
@@ -223,13 +234,23 @@ class PauliProgram:
                 continue
             if op.kind == "fixed":
                 self._steps.append(("clifford", PackedClifford(op.matrix, op.qubits, op.name,
-                                                               _WHO)))
+                                                               _WHO), _mask(op.qubits, n)))
             else:
                 chars = ["I"] * n
                 for letter, q in zip(op.pauli, op.qubits, strict=True):
                     chars[q] = letter
                 px, pz = labels_to_bits(["".join(chars)], n)
-                self._steps.append(("rotation", k, px, pz))
+                self._steps.append(("rotation", k, px, pz, (px | pz)[0]))
+        # The backward light cone, known before any angle: a step whose qubits the sum cannot
+        # have reached yet (a superset of its support is tracked) is dropped once and for all.
+        reach = np.bitwise_or.reduce(self._x0 | self._z0, axis=0)
+        active = []
+        for step in self._steps:
+            if (reach & step[-1]).any():
+                active.append(step)
+                if step[0] != "channel":
+                    reach |= step[-1]
+        self._steps = active
 
     @staticmethod
     def _leading_gates(ops, after) -> dict[int, tuple[int, np.ndarray]]:
@@ -304,10 +325,17 @@ class PauliProgram:
         c = np.repeat(self._c0[:, None], n_rows, axis=1)
         discarded = np.zeros(n_rows)
         settings = self.settings
-        peak, stored = len(x), 0
+        peak, stored, checked, checked_tape = len(x), 0, 0, 0
+        if settings.truncates:  # the observable itself is held to the same limits
+            x, z, c = self._truncate(x, z, c, np.arange(len(x)), discarded, tape)
+        # A superset of the qubits the sum acts on: a step outside it changes nothing (the
+        # light cone), and is skipped without touching the terms.
+        support = np.bitwise_or.reduce(x | z, axis=0)
         for done, step in enumerate(self._steps):
+            if not (support & step[-1]).any():
+                continue
             if step[0] == "rotation":
-                _, k, px, pz = step
+                _, k, px, pz, mask = step
                 anti = np.flatnonzero(anticommuting(x, z, px, pz))
                 if not len(anti):
                     continue
@@ -328,19 +356,24 @@ class PauliProgram:
                 c = np.concatenate([c, np.zeros((len(x) - m, n_rows))])
                 c[anti] = ca * cos[k]
                 c[dest] += ca * (s * sin[k])  # dest has no repeats
+                support |= mask
                 if tape is not None:
                     tape.append(("rotation", k, anti, dest, s, ca, m))
                     stored += ca.nbytes + 24 * len(anti)
-                    check_memory(stored, f"the propagation record of {done + 1} operations "
-                                         f"(for the gradient)")
+                    if stored > checked_tape:
+                        check_memory(stored, f"the propagation record of {done + 1} "
+                                             f"operations (for the gradient)")
+                        checked_tape = 2 * stored
                 if settings.truncates:
                     x, z, c = self._truncate(x, z, c, np.concatenate([anti, np.arange(m, len(x))]),
                                              discarded, tape)
             elif step[0] == "clifford":
-                x, z, sign = step[1].apply(x, z)
-                c *= sign[:, None]
+                rows = np.flatnonzero(((x | z) & step[2]).any(axis=1))
+                x[rows], z[rows], sign = step[1].apply(x[rows], z[rows])
+                c[rows] *= sign[:, None]
+                support |= step[2]
                 if tape is not None:
-                    tape.append(("scale", sign))
+                    tape.append(("sign", rows, sign))
                 if settings.max_weight is not None:
                     x, z, c = self._truncate(x, z, c, np.arange(len(x)), discarded, tape)
             else:
@@ -358,7 +391,10 @@ class PauliProgram:
                     f"{settings.max_terms}: the exact propagation is not efficient for this "
                     f"circuit and observable; truncate with PauliPropagation(max_weight=..., "
                     f"min_coefficient=...) or raise max_terms")
-            check_memory(c.nbytes, f"a Pauli sum of {len(x)} terms for {n_rows} parameter rows")
+            if len(x) > checked:  # reading the free memory costs a file read: only on growth
+                check_memory(c.nbytes, f"a Pauli sum of {len(x)} terms for {n_rows} parameter "
+                                       f"rows")
+                checked = 2 * len(x)
         settings.discarded, settings.peak_terms = discarded, peak
         r = string_expectations(x, z, self._bloch(state))
         return c, r
@@ -387,6 +423,8 @@ class PauliProgram:
                 lam[anti] = cos[k] * la + (s * sin[k]) * ld
             elif record[0] == "scale":
                 lam = lam * record[1][:, None]
+            elif record[0] == "sign":
+                lam[record[1]] *= record[2][:, None]
             else:
                 _, keep, mask_rows, mask = record
                 full = np.zeros((len(keep), lam.shape[1]))
