@@ -16,7 +16,7 @@ from ...cost import Cost
 from ...observables import pauli_sum
 from ...paulis import PauliString
 from ...plateaus import lie_variance
-from ...simulators.pauli import PauliPropagation
+from ...simulators import PauliPropagation
 from ..task import Case, Task, compare_arrays, compare_number
 
 __all__ = ["EXERCISE", "LIGHT_CONE_WIDTH", "TASKS", "circuit_and_observable", "lenses"]
