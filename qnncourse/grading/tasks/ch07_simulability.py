@@ -1,7 +1,8 @@
 """Exercise 07, simulability: the Heisenberg-picture rotation of one Pauli string (the step of
 g-sim; Goh et al. 2023), the dimension of the smallest space that contains an observable and is
-invariant under a circuit's generators, and the variance a deep circuit must have, predicted
-from the algebra's Pauli basis (Ragone et al. 2024)."""
+invariant under a circuit's generators, the variance a deep circuit must have, predicted
+from the algebra's Pauli basis (Ragone et al. 2024), and a circuit of the learner's choice for
+each classical lens (g-sim, the light cone, neither), checked by running the lenses here."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import scipy.linalg
 
 from ...circuit import Circuit
 from ...cost import Cost
+from ...observables import pauli_sum
 from ...paulis import PauliString
 from ...plateaus import lie_variance
+from ...simulators import PauliPropagation
 from ..task import Case, Task, compare_arrays, compare_number
 
-__all__ = ["EXERCISE", "TASKS"]
+__all__ = ["EXERCISE", "LIGHT_CONE_WIDTH", "TASKS", "circuit_and_observable", "lenses"]
 
 EXERCISE = "07_simulability"
 
@@ -130,6 +133,97 @@ def _judge_variance(case: Case, got: Any) -> str | None:
     return compare_number(got, expected, atol=1e-9, what="the predicted variance")
 
 
+# -- 07.choose_lens --------------------------------------------------------------------------
+
+LENSES = ("g-sim", "light cone", "neither")
+#: The widest string still "local": the Heisenberg-evolved observable of a light-cone circuit
+#: never holds a Pauli string on more than this many qubits (a state vector of 2^10 amplitudes
+#: per string's support, or Pauli propagation with this weight cut-off, is then exact).
+LIGHT_CONE_WIDTH = 10
+_MAX_TERMS = 20_000
+
+
+def circuit_and_observable(function, args: tuple, *_judge_only) -> dict:
+    """Runner of ``07.choose_lens``: the returned ``(circuit, observable)`` as plain data (the
+    gates in order, the observable as ``{label: coefficient}``), rebuilt by the judge."""
+    result = function(*args)
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise TypeError(f"expected a pair (circuit, observable), got a {type(result).__name__}")
+    circuit, observable = result
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"expected a qnncourse Circuit first, got a {type(circuit).__name__}")
+    gates = []
+    for op in circuit.operations:
+        if op.kind == "rotation":
+            gates.append(["rotation", op.pauli, list(op.qubits), op.param_index])
+        elif op.kind == "fixed":
+            gates.append(["fixed", op.name, list(op.qubits), np.asarray(op.matrix)])
+        else:
+            raise TypeError("the circuit has encoding gates; use trainable rotations only")
+    terms = {label: float(np.real(c)) for label, c in pauli_sum(observable).terms.items()}
+    return {"n_qubits": circuit.n_qubits, "gates": gates, "observable": terms}
+
+
+def _rebuild(data: dict) -> Circuit:
+    circuit = Circuit(int(data["n_qubits"]))
+    for kind, label, qubits, extra in data["gates"]:
+        if kind == "rotation":
+            param = None if int(extra) == circuit.n_params else int(extra)
+            circuit.pauli_rotation(label, tuple(qubits), param=param)
+        else:
+            circuit.gate(np.asarray(extra, dtype=complex), tuple(qubits), name=label)
+    return circuit
+
+
+def lenses(circuit: Circuit, observable: dict[str, float],
+           rng: np.random.Generator) -> tuple[bool, bool]:
+    """Run the two lenses. g-sim: the invariant space is built within :math:`2n^2` Pauli strings.
+    Light cone: Pauli propagation that drops every string on more than ``LIGHT_CONE_WIDTH``
+    qubits drops nothing at random angles (the evolved observable stays local), within
+    ``_MAX_TERMS`` strings."""
+    n = circuit.n_qubits
+    try:
+        Cost(circuit, observable, simulator="lie", max_dim=2 * n * n)
+        gsim = True
+    except ValueError:
+        gsim = False
+    sim = PauliPropagation(max_weight=LIGHT_CONE_WIDTH, max_terms=_MAX_TERMS)
+    try:
+        Cost(circuit, observable, simulator=sim)(rng.uniform(0, 2 * np.pi, circuit.n_params))
+        local = float(np.max(sim.discarded)) == 0.0
+    except ValueError:
+        local = False
+    return gsim, local
+
+
+def _lens_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case((lens, int(n)), f"lens={lens!r}, n={int(n)}", extra=(int(rng.integers(2**31)),))
+            for lens in LENSES for n in rng.choice(np.arange(12, 17), 2, replace=False)]
+
+
+def _judge_lens(case: Case, got: Any) -> str | None:
+    lens, n = case.args
+    if got["n_qubits"] != n:
+        return f"the circuit has {got['n_qubits']} qubits, expected n={n}"
+    circuit = _rebuild(got)
+    observable = got["observable"]
+    if circuit.n_params == 0:
+        return "the circuit has no trainable parameters"
+    if not observable or set(observable) == {"I" * n}:
+        return "the observable is the identity (or empty): its cost is a constant"
+    gsim, local = lenses(circuit, observable, np.random.default_rng(case.extra[0]))
+    found = (f"g-sim {'built' if gsim else 'did not build'} the space within 2n^2 = {2 * n * n} "
+             f"strings, and the evolved observable {'stayed' if local else 'did not stay'} on "
+             f"at most {LIGHT_CONE_WIDTH} qubits per string")
+    if lens == "g-sim" and not (gsim and not local):
+        return f"{found}; for 'g-sim' only g-sim may work"
+    if lens == "light cone" and not (local and not gsim):
+        return f"{found}; for 'light cone' only the light cone may work"
+    if lens == "neither" and (gsim or local):
+        return f"{found}; for 'neither' both must fail"
+    return None
+
+
 TASKS = (
     Task(
         id="07.heisenberg_rotation",
@@ -166,5 +260,18 @@ TASKS = (
              "(dimension); get the basis from Cost(circuit, observable, "
              "simulator='lie').lie_program.labels with one rotation per generator.",
         forbidden=("lie_variance", "lie_variance_check"),
+    ),
+    Task(
+        id="07.choose_lens",
+        function="my_circuit",
+        call="my_circuit(lens, n)",
+        points=3,
+        cases=_lens_cases,
+        judge=_judge_lens,
+        hint="g-sim: a free-fermion chain (RX on every qubit, RZZ on neighbours) deep enough that "
+             "the evolved middle ZZ spreads over the chain; light cone: a shallow "
+             "hardware-efficient circuit with a local observable in the middle; neither: a deep "
+             "hardware-efficient circuit with Z on every qubit.",
+        runner=circuit_and_observable,
     ),
 )
