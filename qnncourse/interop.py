@@ -2,7 +2,7 @@ r"""Circuits that travel: the library's circuits, observables and noise models i
 PennyLane, and back.
 
 * :func:`to_qiskit` / :func:`from_qiskit`: a :class:`~qnncourse.circuit.Circuit` as a Qiskit
-  ``QuantumCircuit`` whose angles are a ``ParameterVector`` ``θ`` (and ``x`` for encodings), and
+  ``QuantumCircuit`` whose angles are a ``ParameterVector`` ``theta`` (and ``x`` for encodings), and
   back; :func:`to_qasm3` its OpenQASM 3 text; :func:`to_qiskit_observable` an observable as a
   ``SparsePauliOp``; :func:`to_qiskit_noise` a :class:`~qnncourse.noise.NoiseModel` as a Qiskit
   Aer ``NoiseModel``.
@@ -54,6 +54,8 @@ _NAMED_FIXED = {"H": "h", "X": "x", "CZ": "cz", "CNOT": "cx"}
 # Gates of from_qiskit: Qiskit name -> our Pauli word of the rotation it is.
 _FROM_ROTATIONS = {"rx": "X", "ry": "Y", "rz": "Z", "rxx": "XX", "ryy": "YY", "rzz": "ZZ"}
 _FROM_FIXED = {"h": "H", "x": "X", "cz": "CZ", "cx": "CNOT"}
+# sqrt(X), IBM's native pulse: kept as a fixed gate named "SX" (device noise knows it).
+_SX = np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2
 
 
 def _require(module: str) -> Any:
@@ -101,12 +103,13 @@ def _qiskit_instruction(op, angle):
 
 
 def to_qiskit(circuit: Circuit) -> Any:
-    r"""The circuit as a Qiskit ``QuantumCircuit`` with parameters ``θ[j]`` (and ``x[f]``).
+    r"""The circuit as a Qiskit ``QuantumCircuit`` with parameters ``theta[j]`` (and ``x[f]``).
 
-    Trainable rotation ``k`` reads ``θ[param_index]`` (a ``ParameterVector`` named ``"θ"`` of
-    length ``n_params``); an encoding reads ``scale * x[feature_index]`` (``ParameterVector``
-    ``"x"``). Qubit ``i`` is Qiskit's qubit ``i`` (see the module docstring for the order of
-    amplitudes). Bind values with ``qc.assign_parameters(theta)`` (``θ`` comes first in
+    Trainable rotation ``k`` reads ``theta[param_index]`` (a ``ParameterVector`` named
+    ``"theta"`` of length ``n_params``); an encoding reads ``scale * x[feature_index]``
+    (``ParameterVector`` ``"x"``). Qubit ``i`` is Qiskit's qubit ``i`` (see the module
+    docstring for the order of amplitudes). Bind values with ``qc.assign_parameters(values)``
+    (``theta`` comes before ``x`` in
     ``qc.parameters``, sorted by index) or by name.
 
     Examples
@@ -118,7 +121,7 @@ def to_qiskit(circuit: Circuit) -> Any:
     """
     circuit = _check_circuit(circuit)
     qiskit = _require("qiskit")
-    theta = qiskit.circuit.ParameterVector("θ", circuit.n_params)
+    theta = qiskit.circuit.ParameterVector("theta", circuit.n_params)
     x = qiskit.circuit.ParameterVector("x", circuit.n_features) if circuit.n_features else None
     qc = qiskit.QuantumCircuit(circuit.n_qubits)
     for op in circuit.operations:
@@ -132,23 +135,26 @@ def to_qiskit(circuit: Circuit) -> Any:
 
 
 def _angle_source(angle, gate_name: str):
-    """Classify a Qiskit angle: ``("number", value)``, ``("param", p)``, ``("feature", (f, s))``."""
+    """Classify a Qiskit angle: ``("number", value)``, ``("param", p)``, ``("feature", (f, s))``.
+
+    An expression in one parameter counts when it is linear without offset: ``1 * p`` is the
+    parameter ``p`` (PauliEvolutionGate's time doubled gives such expressions), ``s * x[f]``
+    with ``x`` a ``ParameterVector`` named ``"x"`` an encoding.
+    """
     circuit_lib = _require("qiskit.circuit")
     if not isinstance(angle, circuit_lib.ParameterExpression):
         return "number", float(angle)
     params = list(angle.parameters)
-    if isinstance(angle, circuit_lib.Parameter):
-        vector = getattr(angle, "vector", None)
-        if vector is not None and vector.name == "x":
-            return "feature", (angle.index, 1.0)
-        return "param", angle
     if len(params) == 1:
         p = params[0]
-        vector = getattr(p, "vector", None)
         scale = angle.gradient(p)
-        if vector is not None and vector.name == "x" and not isinstance(
-                scale, circuit_lib.ParameterExpression) and angle.subs({p: 0}).numeric() == 0:
+        linear = not isinstance(scale, circuit_lib.ParameterExpression) and \
+            abs(complex(angle.assign(p, 0.0).numeric())) == 0
+        vector = getattr(p, "vector", None)
+        if linear and vector is not None and vector.name == "x":
             return "feature", (p.index, float(scale))
+        if linear and abs(float(scale) - 1) < 1e-12:
+            return "param", p
     raise ValueError(f"{gate_name} has angle {angle}: only a plain parameter (trainable), "
                      "a number (fixed gate) or scale * x[f] (encoding) can be converted")
 
@@ -158,9 +164,9 @@ def from_qiskit(qc: Any) -> Circuit:
 
     Supported: ``rx, ry, rz, rxx, ryy, rzz`` (angle a ``Parameter`` → trainable rotation, a
     number → fixed gate, ``s * x[f]`` of a ``ParameterVector`` named ``"x"`` → encoding),
-    ``PauliEvolutionGate`` of one Pauli string, ``h, x, cz, cx``, ``unitary``; barriers are
+    ``PauliEvolutionGate`` of one Pauli string, ``h, x, sx, cz, cx``, ``unitary``; barriers are
     skipped. Parameters become the circuit's parameters in order of first use (for circuits
-    from :func:`to_qiskit`, the order of ``θ``); gates sharing one ``Parameter`` share it.
+    from :func:`to_qiskit`, the order of ``theta``); gates sharing one ``Parameter`` share it.
     The global phase is dropped (it changes no expectation value).
 
     Raises
@@ -174,7 +180,8 @@ def from_qiskit(qc: Any) -> Circuit:
         raise TypeError(f"qc must be a qiskit QuantumCircuit, got {type(qc).__name__}")
     circuit = Circuit(qc.num_qubits)
     index: dict[Any, int] = {}
-    supported = sorted([*_FROM_ROTATIONS, *_FROM_FIXED, "PauliEvolution", "unitary", "barrier"])
+    supported = sorted([*_FROM_ROTATIONS, *_FROM_FIXED, "sx", "PauliEvolution", "unitary",
+                        "barrier"])
     for position, instruction in enumerate(qc.data):
         gate = instruction.operation
         qubits = tuple(qc.find_bit(q).index for q in instruction.qubits)
@@ -184,6 +191,9 @@ def from_qiskit(qc: Any) -> Circuit:
         if gate.name in _FROM_FIXED:
             getattr(circuit, {"H": "h", "X": "x", "CZ": "cz", "CNOT": "cnot"}[
                 _FROM_FIXED[gate.name]])(*qubits)
+            continue
+        if gate.name == "sx":
+            circuit.gate(_SX, qubits, "SX")
             continue
         if gate.name == "unitary":
             circuit.gate(_reverse_factors(np.asarray(gate.to_matrix())), qubits,
@@ -217,7 +227,7 @@ def from_qiskit(qc: Any) -> Circuit:
 
 
 def to_qasm3(circuit: Circuit) -> str:
-    """OpenQASM 3 text of the circuit (``input float[64]`` angles ``θ`` and ``x``).
+    """OpenQASM 3 text of the circuit (``input float[64]`` angles ``theta`` and ``x``).
 
     Gates without an OpenQASM 3 standard-library name (``rxx``, Pauli evolutions, fixed
     unitaries) are written as gate definitions by Qiskit's exporter.

@@ -32,7 +32,9 @@ Qiskit's transpiler produces for generic angles on IBM's ``sx, rz, x, cz`` / ``e
   duration, no error), so no noise at all;
 * :math:`R_X`, :math:`R_Y` and every other non-diagonal one-qubit gate:
   :math:`U = R_Z\,\sqrt X\,R_Z\,\sqrt X\,R_Z`, two ``sx``; the Hadamard needs one ``sx``; the
-  Pauli :math:`X` is the native ``x``;
+  Pauli :math:`X` is the native ``x``, a fixed gate named ``SX`` the native ``sx`` (so a circuit
+  already transpiled to native gates, read with :func:`qnncourse.interop.from_qiskit`, gets each
+  native gate's noise right after it, with no approximation (i));
 * ``CZ``: one ``cz`` (``cz`` devices) or one ``ecr`` and two ``sx`` per qubit (``ecr`` devices);
 * ``CNOT``: the ``CZ`` above plus two ``sx`` on the target (Hadamards around it);
 * two-qubit Pauli rotations :math:`R_{PP'}`: two of the native two-qubit gates and four ``sx``
@@ -250,7 +252,7 @@ def native_gates(op, cal: DeviceCalibration) -> list[NativeGate]:
                 return []
             if op.name.upper() == "X":
                 return [cal.one_qubit[("x", q)]]
-            n_sx = 1 if op.name.upper() == "H" else 2
+            n_sx = 1 if op.name.upper() in ("H", "SX") else 2
         else:
             n_sx = 0 if op.pauli == "Z" else 2
         return [cal.one_qubit[("sx", q)]] * n_sx
