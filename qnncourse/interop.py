@@ -38,6 +38,7 @@ from qnncourse.operation import Operation
 from qnncourse.paulis import PauliSum, as_pauli_sum
 
 __all__ = [
+    "device_subset",
     "from_qiskit",
     "to_pennylane",
     "to_pennylane_observable",
@@ -310,6 +311,62 @@ def to_qiskit_noise(model: Any, circuit: Circuit) -> Any:
             # ours: column = true bit, row = read bit; Aer: row = prepared, column = read.
             aer_model.add_readout_error(noise.ReadoutError(confusion.T), [q])
     return aer_model
+
+
+def device_subset(backend: Any, qubits: list[int]) -> Any:
+    """The device restricted to physical ``qubits``, renumbered ``0..k-1`` in that order: a
+    Qiskit ``BackendV2`` whose target keeps those qubits' properties (``T1``, ``T2``) and the
+    calibrations (error, duration) of every gate and measurement among them.
+
+    Aer builds its noise model from every calibrated gate of a backend (about 1000 on a
+    133-qubit device, tens of seconds), and runs carry that model along; on the subset both are
+    quick, and ``AerSimulator.from_backend(device_subset(backend, qubits))`` simulates a circuit
+    laid out on ``qubits`` with the same channels as ``AerSimulator.from_backend(backend)``.
+    """
+    qiskit = _require("qiskit")
+    from qiskit.providers import BackendV2, Options
+    from qiskit.transpiler import Target
+
+    full = backend.target
+    index = {int(p): i for i, p in enumerate(qubits)}
+    if len(index) != len(qubits) or not all(0 <= p < full.num_qubits for p in index):
+        raise ValueError(f"qubits must be distinct physical qubits of {backend.name} "
+                         f"(0..{full.num_qubits - 1}), got {list(qubits)}")
+    target = Target(description=f"{backend.name} on {list(qubits)}", num_qubits=len(qubits),
+                    dt=full.dt, granularity=full.granularity, min_length=full.min_length,
+                    pulse_alignment=full.pulse_alignment,
+                    acquire_alignment=full.acquire_alignment,
+                    qubit_properties=[full.qubit_properties[p] for p in qubits])
+    for name in full.operation_names:
+        operation = full.operation_from_name(name)
+        if not isinstance(operation, qiskit.circuit.Instruction) or name in (
+                "for_loop", "if_else", "switch_case", "while_loop"):
+            continue
+        props = {tuple(index[p] for p in pair): prop for pair, prop in full[name].items()
+                 if pair is not None and all(p in index for p in pair)}
+        if props:
+            target.add_instruction(operation, props, name=name)
+
+    class Subset(BackendV2):
+        """A calibration snapshot of some qubits of a device (for simulation only)."""
+
+        @property
+        def target(self):
+            return target
+
+        @property
+        def max_circuits(self):
+            return None
+
+        @classmethod
+        def _default_options(cls):
+            return Options()
+
+        def run(self, run_input, **options):
+            raise NotImplementedError("a device subset is for building simulators "
+                                      "(AerSimulator.from_backend), not for running")
+
+    return Subset(name=f"{backend.name}_subset")
 
 
 def to_pennylane(circuit: Circuit) -> Callable[..., None]:
