@@ -70,6 +70,7 @@ __all__ = [
     "QubitCalibration",
     "calibration",
     "depolarizing_for_error",
+    "effective_pauli_parameter",
     "line_of_qubits",
     "native_gates",
     "reordering_bound",
@@ -416,3 +417,31 @@ def reordering_bound(circuit, cal: DeviceCalibration) -> float:
                     commutator = qutip.to_choi(sx @ relax - relax @ sx)
                     total += moves * float(np.abs(np.linalg.eigvalsh(commutator.full())).sum())
     return total
+
+
+def effective_pauli_parameter(circuit, cal: DeviceCalibration) -> float:
+    r"""The device's effective per-layer noise parameter :math:`q` for Wang et al.'s bound.
+
+    Depolarizing noise on :math:`k` qubits with average gate infidelity :math:`e` shrinks every
+    non-identity Pauli component by :math:`1 - \frac{d}{d-1}e` (:math:`d = 2^k`). Charging each
+    native gate's whole reported error this way, a qubit's Pauli components shrink in one
+    layer by the product of these factors over the native gates of that layer that touch it;
+    :math:`q` is the largest product over the qubits (the slowest contraction, as the bound
+    needs), and the geometric mean over the circuit's layers (built with ``new_layer``).
+
+    This treats the calibrated noise as local depolarizing noise of the same strength: the
+    :math:`T_1` part is not unital, which Wang et al.'s theorem does not cover.
+    """
+    if circuit.n_layers < 1:
+        raise ValueError("effective_pauli_parameter needs a circuit with layers (new_layer(), as "
+                         "the ansatz builders make)")
+    factors = np.ones((circuit.n_layers, circuit.n_qubits))
+    for op in circuit.operations:
+        if op.layer is None:
+            continue
+        for gate in native_gates(op, cal):
+            dim = 2 ** len(gate.qubits)
+            for q in gate.qubits:
+                factors[op.layer, q] *= 1 - dim / (dim - 1) * gate.error
+    per_layer = factors.max(axis=1)
+    return float(np.exp(np.mean(np.log(per_layer))))
