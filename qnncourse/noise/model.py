@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qnncourse._validation import check_index, check_probability
+from qnncourse.noise import device
 from qnncourse.noise.channels import Channel
 from qnncourse.simulators.density import ChannelStep
 
@@ -87,7 +88,7 @@ class NoiseModel:
     """
 
     def __init__(self, channel: Channel | None = None, *, readout=None) -> None:
-        self._rules: list[_Rule] = []
+        self._rules: list[_Rule | device.DeviceGateNoise] = []
         self._readout = self._parse_readout(readout)
         if channel is not None:
             self.add(channel)
@@ -102,6 +103,46 @@ class NoiseModel:
         if isinstance(readout, Sequence) and not isinstance(readout, str):
             return {q: _readout_pair(v, f"qubit {q}") for q, v in enumerate(readout)}
         return _readout_pair(readout, "every qubit")
+
+    @classmethod
+    def from_backend(cls, backend, qubits: Sequence[int], *, readout: bool = True
+                     ) -> NoiseModel:
+        r"""The noise of a real device's calibration, for a circuit placed on physical ``qubits``.
+
+        Circuit qubit ``i`` runs on physical qubit ``qubits[i]``. Each gate of the circuit is
+        followed by the noise of the native gates it compiles to (:mod:`qnncourse.noise.device`:
+        ``rz`` is virtual and noiseless, :math:`R_X`/:math:`R_Y` are two ``sx``, ``CZ`` one
+        ``cz``, ``CNOT`` a ``cz`` and two ``sx``): per native gate, depolarizing noise matched
+        to the reported gate error, then thermal relaxation with the qubits' :math:`T_1`,
+        :math:`T_2` for the gate's duration. ``readout=True`` adds each qubit's measured
+        readout error (``P(1|0)``, ``P(0|1)``). The approximations (noise moved to the end of
+        each gate, no idle noise, no routing) are listed in :mod:`qnncourse.noise.device`.
+
+        Parameters
+        ----------
+        backend : qiskit BackendV2
+            E.g. ``qiskit_ibm_runtime.fake_provider.FakeTorino()`` (an offline calibration
+            snapshot) or a real backend from ``QiskitRuntimeService``.
+        qubits : sequence of int
+            Physical qubits, one per circuit qubit; two-qubit gates must act on coupled ones
+            (:func:`qnncourse.noise.device.line_of_qubits` finds a good line).
+        readout : bool
+            Include the readout error.
+
+        Examples
+        --------
+        >>> from qiskit_ibm_runtime.fake_provider import FakeTorino   # doctest: +SKIP
+        >>> model = NoiseModel.from_backend(FakeTorino(), qubits=[0, 1, 2])  # doctest: +SKIP
+        """
+        cal = device.calibration(backend, qubits)
+        model = cls(readout=cal.readout if readout else None)
+        model._rules.append(device.DeviceGateNoise(cal))
+        return model
+
+    @property
+    def device(self) -> device.DeviceGateNoise | None:
+        """The calibrated gate noise of :meth:`from_backend` (``None`` for other models)."""
+        return next((r for r in self._rules if isinstance(r, device.DeviceGateNoise)), None)
 
     def add(self, channel: Channel | Mapping[int, Channel], *, gates: str | Iterable[str] = "all",
             qubits: Iterable[int] | None = None) -> NoiseModel:
@@ -157,7 +198,8 @@ class NoiseModel:
         return self._readout is not None
 
     def __repr__(self) -> str:
-        parts = [f"{r.channels!r} after {r.gates if isinstance(r.gates, str) else sorted(r.gates)}"
+        parts = [repr(r) if isinstance(r, device.DeviceGateNoise) else
+                 f"{r.channels!r} after {r.gates if isinstance(r.gates, str) else sorted(r.gates)}"
                  for r in self._rules]
         if self._readout is not None:
             parts.append(f"readout {self._readout}")
@@ -170,7 +212,8 @@ class NoiseModel:
         ``k``-qubit channel after a gate on a different number of qubits.
         """
         n = circuit.n_qubits
-        for rule in self._rules:
+        gate_rules = [r for r in self._rules if isinstance(r, _Rule)]
+        for rule in gate_rules:
             if isinstance(rule.channels, Mapping):
                 for q, ch in rule.channels.items():
                     if q >= n:
@@ -182,7 +225,12 @@ class NoiseModel:
         steps = []
         for index, op in enumerate(circuit.operations):
             for rule in self._rules:
-                if rule.gates == "layer":
+                if isinstance(rule, device.DeviceGateNoise):
+                    channel = rule.channel_after(op)
+                    if channel is not None:
+                        steps.append(ChannelStep(index, tuple(op.qubits),
+                                                 channel.kraus_matrices()))
+                elif rule.gates == "layer":
                     if index in layer_ends:
                         steps += self._place(rule, index, tuple(range(n)),
                                              f"layer {op.layer}")
@@ -194,7 +242,8 @@ class NoiseModel:
         """A gate name that no gate of the circuit carries is a typo, not "no noise there"."""
         names = {op.name.lower() for op in circuit.operations}
         for rule in self._rules:
-            if isinstance(rule.gates, frozenset) and not rule.gates <= names:
+            if isinstance(rule, _Rule) and isinstance(rule.gates, frozenset) \
+                    and not rule.gates <= names:
                 unknown = sorted(rule.gates - names)
                 raise ValueError(
                     f"gates={unknown[0]!r} selects no gate of this circuit: gates must be one of "
@@ -203,7 +252,7 @@ class NoiseModel:
 
     def _layer_ends(self, circuit) -> set[int]:
         """Index of the last operation of each layer, if a rule needs full noise layers."""
-        if not any(rule.gates == "layer" for rule in self._rules):
+        if not any(isinstance(rule, _Rule) and rule.gates == "layer" for rule in self._rules):
             return set()
         last = {op.layer: k for k, op in enumerate(circuit.operations) if op.layer is not None}
         if not last:
@@ -240,6 +289,11 @@ class NoiseModel:
             p01, p10 = pairs.get(q, (0.0, 0.0))
             matrices.append(np.array([[1 - p01, p10], [p01, 1 - p10]]))
         return matrices
+
+    def readout_confusion(self, n_qubits: int) -> list[np.ndarray] | None:
+        r"""The confusion matrix :math:`M_q` of each of ``n_qubits`` qubits (column = true bit, row
+        = read bit), or ``None`` without readout error."""
+        return self._readout_matrices(n_qubits)
 
     def readout_diagonal(self, diagonal: np.ndarray) -> np.ndarray:
         r"""The diagonal observable :math:`o' = (\bigotimes_q M_q)^T o` whose noiseless expectation
