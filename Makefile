@@ -22,7 +22,7 @@ PYTEST = $(BIN)/python -m pytest -q -p no:cacheprovider
 # whatever the output is, so a log file would be full of escape sequences.
 plain = { if [ -t 1 ]; then cat; else sed -u 's/\x1b\[[0-9;]*[A-Za-z]//g'; fi; }
 
-.PHONY: book pdf test lint unit exercises site-test setup vendor browser sandbox bench student clean
+.PHONY: book pdf tex test lint unit exercises site-test setup vendor browser sandbox bench student clean
 .DEFAULT_GOAL := book
 
 book: setup vendor
@@ -38,16 +38,28 @@ book: setup vendor
 	@mkdir -p _build && echo "$(LIB_HASH)" > _build/.library-hash
 	@echo "book ready: _build/html/index.html"
 
-# The whole book as one PDF: Jupyter Book's single-page build, printed by headless Chromium
-# (numbered chapters, equations, figures, bibliography, live links); also copied to the site,
-# whose download menu links it. pdftotext (poppler-utils) is for the test that reads it.
-pdf: book browser
-	@command -v pdftotext >/dev/null || { \
-	  echo "installing Debian's poppler-utils (pdftotext) for the PDF test"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
-	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --keep-going 2>&1 | $(plain)
-	$(BIN)/python book/_ext/print_pdf.py _build/singlehtml _build/pdf/book.pdf
-	cp _build/pdf/book.pdf _build/html/book.pdf
+# The whole book as a printed book, _build/pdf/book.pdf: Jupyter Book's LaTeX builder (Sphinx's
+# latex builder, sphinx-jupyterbook-latex, book/_ext/printbook.py), typeset by xelatex through
+# latexmk. It renders the notebooks `make book` executed (the jupyter-cache), then rebuilds the
+# site, whose download menu links the PDF once it exists (and `make book` alone has no link).
+# TeX Live and fonts: Debian's packages, installed here when missing (as root, or with sudo).
+TEX_PACKAGES := latexmk texlive-xetex texlive-latex-recommended texlive-latex-extra \
+  texlive-fonts-recommended fonts-freefont-otf lmodern poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+pdf: book tex
+	@rm -rf _build/latex  # latexmk's state of an earlier run would only get in the way
+	$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going 2>&1 | $(plain)
+	@mkdir -p _build/pdf && cp _build/latex/book.pdf _build/pdf/book.pdf
+	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going 2>&1 | $(plain)
+	@echo "PDF ready: _build/pdf/book.pdf (also linked from the site: _build/html/book.pdf)"
+
+tex:
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null && command -v pdftotext >/dev/null \
+	  && kpsewhich ucharclasses.sty fncychap.sty >/dev/null && [ -n "$$(fc-list FreeSerif)" ] || { \
+	  echo "installing Debian's TeX Live for the PDF: $(TEX_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $(TEX_PACKAGES) >/dev/null; }
 
 # Every stage runs even when an earlier one fails, so the last line adds up all of them;
 # `make test` still exits non-zero when any stage failed.

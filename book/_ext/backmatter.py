@@ -1,5 +1,5 @@
-"""Sphinx extension: back matter. A proof index that lists titles, not internal labels; the
-whole book as a PDF in every page's download menu; and a bibliography labelled author-year
+"""Sphinx extension: back matter. A proof index that lists titles, not internal labels; and a
+bibliography labelled author-year
 ("McClean et al. 2018"), like the citations in the text, instead of pybtex's alpha labels
 ("MBS+18").
 
@@ -92,24 +92,6 @@ def _merge(app: Any, env: Any, docnames: Any, other: Any) -> None:
     _titles(env).update(getattr(other, "qnn_proof_titles", {}))
 
 
-# `make pdf` prints the book to _build/pdf/book.pdf and copies it here, the site's root.
-BOOK_PDF = "book.pdf"
-
-
-def _add_book_pdf(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
-    """Add the book's PDF to the theme's download menu (beside the page's own files)."""
-    for button in context.get("header_buttons", []):
-        if button.get("label") == "download-buttons":
-            button["buttons"].append({
-                "type": "link",
-                "url": context["pathto"](BOOK_PDF, 1),
-                "text": "book (PDF)",
-                "tooltip": "Download the whole book as a PDF",
-                "icon": "fas fa-book",
-                "label": "download-book-pdf-button",
-            })
-
-
 class TitledProofIndex(ProofIndex):
     """The proof index, one entry per block under its title (its label when it has none)."""
 
@@ -130,5 +112,4 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("doctree-read", _record_titles)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    app.connect("html-page-context", _add_book_pdf, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from IPython.display import HTML
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from qnncourse.widgets import dla, landscape, noise, plateau, race
 from qnncourse.widgets.framework import (
@@ -26,7 +26,7 @@ from qnncourse.widgets.framework import (
     no_progress,
 )
 
-__all__ = ["EXPLORERS", "static_explorer"]
+__all__ = ["EXPLORERS", "PRINT_FRAME_KEY", "StaticExplorer", "static_explorer"]
 
 EXPLORERS = {m.SPEC.name: m.SPEC for m in (landscape, plateau, noise, race, dla)}
 """The explorers by name, as :func:`static_explorer` takes them."""
@@ -34,6 +34,11 @@ EXPLORERS = {m.SPEC.name: m.SPEC for m in (landscape, plateau, noise, race, dla)
 # Static explorers embed every frame in the page: refuse grids that would make it heavy.
 _MAX_STATIC_FRAMES = 48
 _MAX_STATIC_BYTES = 1_500_000
+PRINT_FRAME_KEY = "qnncourse-explorer"
+"""The PNG text key that marks an explorer's printed frame (its value is the explorer's title;
+the caption is under the standard key ``Description``): the book's LaTeX build
+(``book/_ext/printbook.py``) prints such an image with its caption."""
+
 # Frames are rendered at this multiple of their displayed size, so that they stay crisp on
 # high-DPI screens (the <img> carries the displayed width and height).
 _PIXEL_DENSITY = 2
@@ -144,8 +149,42 @@ def _static_html(spec: ExplorerSpec, swept: list[Control], choices: list[list[An
     ).encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
+class StaticExplorer(HTML):
+    """An explorer's kernel-free page (``text/html``) and, for print, one frame (``image/png``).
+
+    A page reader (Jupyter, the book's site) shows the HTML, whose controls switch between the
+    precomputed frames; a printed book cannot switch frames, so it shows the opening frame as
+    a PNG whose text chunks carry the caption (key :data:`PRINT_FRAME_KEY` with the title and
+    ``Description`` with the caption).
+    """
+
+    def __init__(self, page: str, frame_png: bytes, width: int) -> None:
+        super().__init__(page)
+        self.frame_png = frame_png
+        self.width = width
+
+    def _repr_png_(self) -> tuple[bytes, dict]:
+        return self.frame_png, {"width": self.width}
+
+
+def _print_frame(spec: ExplorerSpec, png: str, settings: str, n_frames: int,
+                 notebook: str | None, dpi: int) -> bytes:
+    """The opening frame as a PNG at print resolution, tagged with its title and caption."""
+    where = f"jupyter lab {notebook}" if notebook else "jupyter lab on this chapter's source"
+    caption = (f"{spec.title}, printed at one setting ({settings}). This is one of the "
+               f"{n_frames} frames the web version of the book switches between; to explore "
+               f"every setting live, run the explorer cell in {where}.")
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt(PRINT_FRAME_KEY, spec.title)
+    info.add_itxt("Description", caption)
+    image = Image.open(io.BytesIO(base64.b64decode(png)))
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", pnginfo=info, dpi=(_PIXEL_DENSITY * dpi,) * 2)
+    return buffer.getvalue()
+
+
 def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 96,
-                    **grid: Any) -> HTML:
+                    **grid: Any) -> StaticExplorer:
     """An explorer's kernel-free form: precomputed frames switched by plain HTML controls.
 
     Parameters
@@ -165,10 +204,12 @@ def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 96,
 
     Returns
     -------
-    IPython.display.HTML
-        A ``<div class="qnn-static-explorer">`` with the controls, the frames (PNG data URIs),
-        their readouts, a caption saying they are precomputed and how to run them live, and a
-        few lines of inline JavaScript; nothing is loaded from elsewhere.
+    StaticExplorer
+        An :class:`IPython.display.HTML` whose ``data`` is a ``<div class="qnn-static-explorer">``
+        with the controls, the frames (PNG data URIs), their readouts, a caption saying they are
+        precomputed and how to run them live, and a few lines of inline JavaScript; nothing is
+        loaded from elsewhere. Its ``image/png`` form is the opening frame with a caption, for
+        print.
 
     Raises
     ------
@@ -206,4 +247,10 @@ def static_explorer(name: str, *, notebook: str | None = None, dpi: int = 96,
     # Open on the explorer's default setting where the grid has it.
     start = tuple(options.index(c.default) if c.default in options else 0
                   for c, options in zip(swept, choices, strict=True))
-    return HTML(_static_html(spec, swept, choices, start, frames, notebook, dpi))
+    key = ",".join(map(str, start))
+    settings = ", ".join(f"{c.label} = {c.label_of(options[i])}"
+                         for c, options, i in zip(swept, choices, start, strict=True))
+    frame = _print_frame(spec, frames[key]["png"], settings or "its default setting", n_frames,
+                         notebook, dpi)
+    return StaticExplorer(_static_html(spec, swept, choices, start, frames, notebook, dpi),
+                          frame, round(spec.figsize[0] * dpi))
