@@ -170,7 +170,7 @@ class RateCheck:
     Attributes
     ----------
     steps : numpy.ndarray
-        :math:`T = 1, \dots, T_\max`.
+        :math:`T = 1, \dots, T_{\max}`.
     suboptimality : numpy.ndarray
         :math:`C(\theta_T) - C^*`.
     bound : numpy.ndarray
@@ -227,7 +227,7 @@ def convex_rate_check(
         Step size :math:`\eta`; the bound is guaranteed for :math:`\eta \le 1/L`
         (:func:`lipschitz_estimate`).
     steps : int
-        :math:`T_\max \ge 1`.
+        :math:`T_{\max} \ge 1`.
     cost_star : float, optional
         :math:`C^*`; by default ``cost(theta_star)``.
     shift : float

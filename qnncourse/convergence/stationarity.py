@@ -84,7 +84,7 @@ class StationarityCheck:
     Attributes
     ----------
     steps : numpy.ndarray
-        :math:`T = 1, \dots, T_\max`.
+        :math:`T = 1, \dots, T_{\max}`.
     min_grad_sq : numpy.ndarray
         :math:`\min_{t<T}\|\nabla C(\theta_t)\|^2`.
     bound : numpy.ndarray
