@@ -135,7 +135,15 @@ class _JailedKernelManager(AsyncKernelManager):
                 process.kill()  # the sandbox's outer process: everything inside dies with it
 
     def close(self) -> None:
+        # Nothing may wait to be delivered to a kernel that is gone: a context with pending
+        # messages and the default linger blocks forever when it is garbage-collected.
+        control = getattr(self, "_control_socket", None)
+        if control is not None:
+            control.close(linger=0)
+            self._control_socket = None
         self._capped.destroy(linger=0)
+        if self._created_context:
+            self.context.destroy(linger=0)
 
 
 class _BudgetSpent(Exception):

@@ -70,7 +70,13 @@ class Statement:
 
 def _python_source(cell_source: str) -> str:
     # IPython syntax (%magic, !shell) becomes ordinary calls, which are then dropped as
-    # top-level computations; without IPython, such lines are simply removed.
+    # top-level computations; without IPython, such lines are simply removed. Plain Python
+    # (most cells) is kept as it is: IPython's tokenizing transform is slow on a huge cell.
+    try:
+        ast.parse(cell_source)
+        return cell_source
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
