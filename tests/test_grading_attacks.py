@@ -247,9 +247,13 @@ def attacked(tmp_path_factory):
     finally:
         proc.kill()
         serial = _key_in_sight()
-        if serial >= 0:  # today's grader leaves it in root's keyring: remove it
-            libc, (_, keyctl) = _keyctl()
-            libc.syscall(keyctl, 21, ctypes.c_int(serial))  # KEYCTL_INVALIDATE
+        libc, (_, keyctl) = _keyctl()
+        found = serial
+        for _ in range(5):  # today's grader leaves it in root's keyrings: remove each copy
+            if found < 0:
+                break
+            libc.syscall(keyctl, 21, ctypes.c_int(found))  # KEYCTL_INVALIDATE
+            found = _key_in_sight()
     report = json.loads(out)
     with open(gradebook, newline="") as f:
         book = {Path(b["notebook"]).stem: b for b in csv.DictReader(f)}
