@@ -310,6 +310,15 @@ def test_5_busy_neighbours_cost_honest_notebooks_nothing(attacked):
     assert attacked[2]["cgroups"] is (cgroups_problem() is None)
 
 
+def test_5_a_run_without_cgroups_says_so_in_its_header():
+    from qnncourse.grade import _header
+
+    header = _header(7, True, True, "the cgroup v1 hierarchies are not writable by this user")
+    assert "no cgroups (the cgroup v1 hierarchies are not writable by this user)" in header
+    assert "timeouts count wall time" in header
+    assert "cgroups" not in _header(7, True, True, None)
+
+
 @as_root
 def test_6_analysis_of_a_huge_statement_is_bounded(attacked):
     scores, messages = _scores(attacked, "big")
