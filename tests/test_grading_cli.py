@@ -146,6 +146,29 @@ def test_sigterm_writes_what_was_graded_marked_incomplete(tmp_path):
     assert not _running(token)
 
 
+def test_10_a_second_ctrl_c_prints_no_traceback(tmp_path):
+    """Issue 25, item 10: Ctrl-C, and again while the report is written: the report comes out
+    whole (exit status 130), with no traceback."""
+    token = uuid.uuid4().hex
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LOOPER.format(token=token))])
+    slow = tmp_path / "02_gradients_slow.ipynb"
+    nbformat.write(nb, slow)
+    proc = subprocess.Popen([sys.executable, "-m", "qnncourse.grade", "--jobs", "1", "--seed",
+                             "5", "--timeout", "200", "--json", "--", str(slow)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not _running(token) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _running(token), "the notebook never started"
+    for _ in range(4):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
+    assert "Traceback" not in err
+    assert json.loads(out)["complete"] is False
+
+
 def _running(token: str) -> bool:
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
