@@ -9,6 +9,11 @@ notebook with its total (or, with ``--json``, the seed, whether grading was isol
 complete, and per notebook its total and rows); ``--csv FILE`` writes a gradebook, one line a
 notebook sorted by name, atomically after the last notebook.
 
+Give the notebooks after ``--`` (``python -m qnncourse.grade --csv grades.csv -- *.ipynb``),
+so that a submission named ``--csv=x.ipynb`` is read as a notebook, not as an option.
+Everything printed that a notebook controls (file names, messages, exception texts) is
+escaped: no control character reaches the terminal.
+
 Exit status: 0 when every notebook was graded, 1 when the grader itself failed on one, 2 for a
 refused command line (including no sandbox available without ``--no-isolation``), 130 or 143
 when stopped by Ctrl-C or SIGTERM -- after writing what was graded, marked incomplete.
@@ -30,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,13 +44,30 @@ import qnncourse
 
 from .grading.feedback import FEEDBACK_SEED
 from .grading.grader import Report, Settings, Submission, grade_submission, read_submission
-from .grading.isolation import Stopped, problem, stop_all
+from .grading.isolation import Stopped, cgroups_problem, problem, stop_all
 
 __all__ = ["main"]
 
 _UNISOLATED = ("graded WITHOUT isolation (--no-isolation): the notebooks' code ran with the "
                "grader's rights and could see and change its files")
 _INTERRUPTED = "not graded: the run was stopped before this notebook was done"
+# Seeds printed in the course's documents (the notebooks' own checks, examples): students have
+# seen them, and inputs drawn from a published seed are a published answer key.
+# tests/test_grading_cli.py checks that every ``--seed N`` in the documents is listed here.
+PUBLISHED_SEEDS = frozenset({FEEDBACK_SEED, 1234})
+
+
+def escape(text: object) -> str:
+    """``text`` with every control or format character (``\\r``, ``\\n``, ANSI escapes, bidi
+    overrides) written as a visible escape such as ``\\x1b``: student-controlled text must not
+    move the cursor or erase what the terminal shows."""
+    out = []
+    for char in str(text):
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 class _Interrupted(Exception):
@@ -53,8 +76,11 @@ class _Interrupted(Exception):
         self.signum = signum
 
 
-def _header(seed: int, isolated: bool, complete: bool) -> str:
+def _header(seed: int, isolated: bool, complete: bool, cgroups: str | None = None) -> str:
     where = "each notebook in its own bubblewrap sandbox" if isolated else _UNISOLATED
+    if isolated and cgroups:
+        where += (f"; no cgroups ({cgroups}): CPU is not shared out per notebook, and "
+                  "timeouts count wall time")
     end = "" if complete else "; INCOMPLETE: the run was stopped"
     return f"# random inputs from seed {seed}; {where}{end}"
 
@@ -63,10 +89,10 @@ def _table(reports: list[Report]) -> str:
     header = ("notebook", "task", "points", "message")
     lines = []
     for report in reports:
-        lines += [(r.notebook, r.task, f"{r.score:g}/{r.max_score:g}", r.message)
-                  for r in report.rows]
-        lines.append((report.notebook, "total", f"{report.score:g}/{report.max_score:g}",
-                      report.note))
+        lines += [(escape(r.notebook), escape(r.task), f"{r.score:g}/{r.max_score:g}",
+                   escape(r.message)) for r in report.rows]
+        lines.append((escape(report.notebook), "total",
+                      f"{report.score:g}/{report.max_score:g}", escape(report.note)))
     if not lines:
         return "  ".join(header)
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header[:3])]
@@ -125,8 +151,8 @@ def _write_gradebook(path: str, reports: dict[str, Report | None], isolated: boo
         raise
 
 
-def _json(reports: dict[str, Report | None], seed: int, isolated: bool, complete: bool
-          ) -> str:
+def _json(reports: dict[str, Report | None], seed: int, isolated: bool, complete: bool,
+          cgroups: str | None = None) -> str:
     notebooks = []
     for name, report in reports.items():
         if report is None:
@@ -140,7 +166,8 @@ def _json(reports: dict[str, Report | None], seed: int, isolated: bool, complete
         })
     return json.dumps({"seed": seed, "isolated": isolated,
                        "isolation": "bubblewrap" if isolated else _UNISOLATED,
-                       "complete": complete, "notebooks": notebooks}, indent=1)
+                       "cgroups": isolated and cgroups is None, "complete": complete,
+                       "notebooks": notebooks}, indent=1)
 
 
 def _positive_seconds(text: str) -> float:
@@ -151,6 +178,22 @@ def _positive_seconds(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got "
                                          f"{text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    if value in PUBLISHED_SEEDS:
+        which = ("is the seed the notebooks' own checks use" if value == FEEDBACK_SEED
+                 else "is printed in the course's documents")
+        raise argparse.ArgumentTypeError(f"{value} {which}, so students have seen every input "
+                                         "it draws; choose another (or none: a fresh one is "
+                                         "drawn and reported)")
     return value
 
 
@@ -206,7 +249,8 @@ def _as_completed(futures, client=None):
 def _timed(submission: Submission, settings: Settings) -> Report:
     start = time.perf_counter()
     report = grade_submission(submission, settings)
-    print(f"graded {submission.name} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    print(f"graded {escape(submission.name)} in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr)
     return report
 
 
@@ -214,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m qnncourse.grade",
         description="Grade qnncourse exercise notebooks against the library's references, "
-                    "each notebook in its own sandbox.")
+                    "each notebook in its own sandbox.",
+        epilog="Put the notebooks after --: python -m qnncourse.grade --csv grades.csv -- "
+               "*.ipynb (a file named like an option is then read as a notebook).")
     parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     parser.add_argument("--json", action="store_true",
                         help="print JSON: the seed, and per notebook its total and rows")
@@ -222,8 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="write a gradebook (one line a notebook, sorted by name)")
     parser.add_argument("--timeout", type=_positive_seconds, default=60.0, metavar="S",
                         help="seconds allowed for each cell and each task (default 60)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the random inputs (default: a fresh one, printed)")
+    parser.add_argument("--seed", type=_seed, default=None,
+                        help="seed of the random inputs (default: a fresh one, printed); "
+                             "seeds printed in the course's documents are refused")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="notebooks graded at once (default: the number of cores)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -232,11 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="grade without a sandbox where none can be made (trusted "
                              "notebooks only; every report says so)")
     args = parser.parse_args(argv)
-    if args.seed is not None and args.seed < 0:
-        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
-    if args.seed == FEEDBACK_SEED:
-        parser.error(f"--seed {FEEDBACK_SEED} is the seed the notebooks' own checks use, so "
-                     "students have seen every input it draws; choose another")
+    if args.csv is not None and Path(args.csv).suffix.lower() == ".ipynb":
+        parser.error(f"--csv {escape(args.csv)}: a gradebook is not a notebook (is this a "
+                     "submission whose name starts with --? put the notebooks after --)")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.scheduler is not None:
@@ -246,17 +291,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--scheduler needs dask's distributed scheduler: "
                          'pip install "dask[distributed]"')
     seed = args.seed
-    while seed is None or seed == FEEDBACK_SEED:
+    while seed is None or seed in PUBLISHED_SEEDS:
         seed = secrets.randbits(32)
     isolated = not args.no_isolation
     if isolated:
         why = problem()
         if why is not None:
-            print(f"python -m qnncourse.grade: cannot grade in a sandbox: {why}.\nThe notebooks' "
-                  "code would run with your rights and see your files; to grade anyway (trusted "
-                  "notebooks only), pass --no-isolation.", file=sys.stderr)
+            print(f"python -m qnncourse.grade: cannot grade in a sandbox: {escape(why)}.\nThe "
+                  "notebooks' code would run with your rights and see your files; to grade "
+                  "anyway (trusted notebooks only), pass --no-isolation.", file=sys.stderr)
             return 2
 
+    cgroups = cgroups_problem() if isolated else None
     warnings.simplefilter("ignore")  # library warnings are not the report
     paths = list(dict.fromkeys(args.notebooks))  # each file once
     # Every submission is read now, before any notebook's code runs.
@@ -273,8 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _run(submissions, settings, args.jobs, args.scheduler, reports)
     except (KeyboardInterrupt, _Interrupted, Stopped) as exc:
+        # a second Ctrl-C or SIGTERM must not cut the report short (nor print a traceback)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stopped = exc.signum if isinstance(exc, _Interrupted) else signal.SIGINT
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the report
         stop_all()
         print(f"stopped ({signal.Signals(stopped).name}): writing what was graded",
               file=sys.stderr)
@@ -283,13 +331,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     complete = stopped is None
     done = [r for r in reports.values() if r is not None]
     if args.json:
-        print(_json(reports, seed, isolated, complete))
+        print(_json(reports, seed, isolated, complete, cgroups))
     else:
-        print(_header(seed, isolated, complete))
+        print(_header(seed, isolated, complete, cgroups))
         print(_table(done))
         for name, report in reports.items():
             if report is None:
-                print(f"{name}: {_INTERRUPTED}")
+                print(f"{escape(name)}: {_INTERRUPTED}")
     if args.csv:
         _write_gradebook(args.csv, reports, isolated)
     sys.stdout.flush()

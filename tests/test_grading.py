@@ -314,8 +314,9 @@ def test_infinite_loops_cost_only_their_task(graded):
     assert row["score"] == 0
     assert row["message"].endswith(f"did not return within {TIMEOUT} s")
     row = _row(graded, stem, "02.shift_gradient")  # its cell loops in the kernel
+    # seconds of CPU time where the grader has cgroups, of wall time otherwise
     assert re.fullmatch(rf"shift_gradient is defined in cell \d+, which did not finish within "
-                        rf"{TIMEOUT} s", row["message"])
+                        rf"{TIMEOUT} s( of CPU time)?", row["message"])
     for task in ("02.shift_rule", "02.shared_shift_rule"):  # graded after a restart
         assert _row(graded, stem, task)["score"] == TASKS[task].points
 

@@ -43,8 +43,8 @@ def _grade(*args: str, prefix: tuple[str, ...] = (), **kwargs) -> subprocess.Com
     (["--timeout", "inf"], "--timeout: must be a positive, finite number of seconds, got 'inf'"),
     (["--timeout", "-5"], "--timeout: must be a positive, finite number of seconds, got '-5'"),
     (["--timeout", "soon"], "--timeout: must be a number of seconds, got 'soon'"),
-    (["--seed", str(FEEDBACK_SEED)], f"--seed {FEEDBACK_SEED} is the seed the notebooks' own "
-                                     "checks use"),
+    (["--seed", str(FEEDBACK_SEED)], f"--seed: {FEEDBACK_SEED} is the seed the notebooks' "
+                                     "own checks use"),
     (["--jobs", "0"], "--jobs must be at least 1, got 0"),
 ], ids=["nan", "inf", "negative", "word", "feedback-seed", "jobs"])
 def test_nonsense_options_are_refused(capsys, args, message):
@@ -146,6 +146,29 @@ def test_sigterm_writes_what_was_graded_marked_incomplete(tmp_path):
     assert not _running(token)
 
 
+def test_10_a_second_ctrl_c_prints_no_traceback(tmp_path):
+    """Issue 25, item 10: Ctrl-C, and again while the report is written: the report comes out
+    whole (exit status 130), with no traceback."""
+    token = uuid.uuid4().hex
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LOOPER.format(token=token))])
+    slow = tmp_path / "02_gradients_slow.ipynb"
+    nbformat.write(nb, slow)
+    proc = subprocess.Popen([sys.executable, "-m", "qnncourse.grade", "--jobs", "1", "--seed",
+                             "5", "--timeout", "200", "--json", "--", str(slow)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not _running(token) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _running(token), "the notebook never started"
+    for _ in range(4):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
+    assert "Traceback" not in err
+    assert json.loads(out)["complete"] is False
+
+
 def _running(token: str) -> bool:
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -186,6 +209,18 @@ def test_report_totals_in_the_table():
     assert (report.score, report.max_score) == (4.5, 5)
 
 
+def _grader_growth_mb(tmp_path: Path, nb, timeout: float) -> tuple[list, float]:
+    """Run ``nb`` in a sandboxed kernel here; its cells' results, and how much this process's
+    peak memory grew (MB)."""
+    copy = tmp_path / "flood.ipynb"
+    nbformat.write(nb, copy)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    (tmp_path / "work").mkdir()
+    cells = execute(nb, timeout=timeout, budget=120, jail=Jail(), workdir=tmp_path / "work",
+                    limits=Limits(memory=4 * 2**30, cpu=200), notebook=copy)
+    return cells, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+
+
 def test_error_floods_cost_the_grader_no_memory(tmp_path):
     """20 tracebacks of 1 MB (received, not kept), then a 50 MB traceback: over the
     per-message cap, so ZeroMQ drops it, the cell times out and the kernel is dropped. The
@@ -199,16 +234,27 @@ def test_error_floods_cost_the_grader_no_memory(tmp_path):
         nbformat.v4.new_code_cell("raise ValueError('x' * 50_000_000)"),
         nbformat.v4.new_code_cell("y = 2"),
     ])
-    copy = tmp_path / "flood.ipynb"
-    nbformat.write(nb, copy)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    (tmp_path / "work").mkdir()
-    cells = execute(nb, timeout=10, budget=120, jail=Jail(), workdir=tmp_path / "work",
-                    limits=Limits(memory=4 * 2**30, cpu=200), notebook=copy)
-    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    cells, grown_mb = _grader_growth_mb(tmp_path, nb, timeout=10)
     assert [c.status for c in cells] == ["ok", "ok", "timeout", "not run"]
     assert cells[3].detail == ("did not run: the kernel sent a message over 8 MB, so the "
                                "grader dropped it")
     assert grown_mb < 60, f"the grader grew by {grown_mb:.0f} MB"
     kept = sum(len(json.dumps(o)) for c in nb.cells for o in c.get("outputs", []))
     assert kept < 1_000_000
+
+
+def test_6_comm_messages_count_towards_the_output_cap(tmp_path):
+    """Issue 25, item 6: 150 widget messages of 1 MB. They count towards the 64 MB a kernel
+    may send, so the kernel is stopped there, and the grader keeps none of them (it stored all
+    150 MB as widget state before, and queued up to 1000 messages)."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from ipykernel.comm import Comm\n"
+                                  "c = Comm(target_name='jupyter.widget', data={'state': {}})\n"
+                                  "for i in range(150):\n"
+                                  "    c.send({'state': {'x%d' % i: 'y' * 1_000_000}})"),
+        nbformat.v4.new_code_cell("z = 1"),
+    ])
+    cells, grown_mb = _grader_growth_mb(tmp_path, nb, timeout=30)
+    assert [c.status for c in cells] == ["died", "not run"], cells
+    assert "flooded the output" in cells[1].detail
+    assert grown_mb < 100, f"the grader grew by {grown_mb:.0f} MB"

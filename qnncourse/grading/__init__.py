@@ -15,11 +15,16 @@ check that runs there cannot be trusted (nbgrader and otter-grader have been bea
 The grader therefore never takes a verdict, a value or an object from the learner's process:
 
 0. every process that runs the learner's code runs in a bubblewrap sandbox of its own notebook
-   (:mod:`qnncourse.grading.isolation`): its own PID, IPC, network and UTS namespaces, no
-   capabilities, a read-only view of Python and the ``qnncourse`` package only (not the
-   solutions, the other submissions or the grader's files), a private ``/tmp``, and resource
-   limits; everything it started ends with it. So the notebook can neither reach the grader
-   (kill, stop, read its memory or files, rewrite its gradebook) nor another notebook;
+   (:mod:`qnncourse.grading.isolation`): as root, a fresh unprivileged uid per sandbox in a
+   user namespace of its own (no capabilities, ``no_new_privs``, fresh keyrings); its own PID,
+   IPC, network and UTS namespaces; a read-only view of Python and the ``qnncourse`` package
+   only (not the solutions, the other submissions or the grader's files), ``/proc/sys``
+   read-only, size-capped ``tmpfs`` as the only writable space; hard resource limits and,
+   where there are cgroups, a cgroup with memory, process and CPU-share limits; everything it
+   started ends with it. So the notebook can neither reach the grader (kill, stop, read its
+   memory or files, rewrite its gradebook) nor another notebook, nor the machine's settings;
+   the grader reads submissions once, as regular files only, and bounds what it accepts from a
+   notebook (messages, values, the time its own analysis of the code takes);
 1. the notebook runs top to bottom in its own kernel process, with a per-cell time limit, a
    whole-notebook budget and caps on each message and on kept output; this only decides which
    cells ran to completion (a definition counts when its cell did, as after "Restart & Run
@@ -39,8 +44,9 @@ The grader therefore never takes a verdict, a value or an object from the learne
 What this does not defend against, on purpose or by necessity: code that calls the library's
 own implementation of what a task asks for (a name guard, :attr:`Task.forbidden`, catches the
 obvious forms only); learners who share code; a notebook slowing the others down within its
-limits (there are no cgroups). Without bubblewrap the grader refuses to run unless given
-``--no-isolation``, and then none of step 0 holds (the reports say so).
+limits where there are no cgroups; bugs in the Linux kernel or in bubblewrap. Without
+bubblewrap the grader refuses to run unless given ``--no-isolation``, and then none of step 0
+holds (the reports say so).
 """
 
 from .feedback import check

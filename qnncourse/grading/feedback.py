@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .encode import NotData, decode, encode
+from .served import Ledger, ServedCost
 from .task import Case, Outcome, Task, evaluate, task_rng
 from .tasks import TASKS
 
@@ -56,8 +57,13 @@ def run_case(task: Task, func: Any, case: Case) -> Outcome:
     """Call ``func`` on one case here, in this process, as the sandbox would."""
     try:
         args, extra = copy.deepcopy((case.args, case.extra))  # inputs may be changed in place
+        ledger = None
+        if task.serves:  # as in grading: a stand-in for the cost, evaluated and counted here
+            ledger = Ledger(args[0])
+            args = (ServedCost(args[0].n_params, args[0].n_qubits, ledger.evaluate), *args[1:])
         value = func(*args) if task.runner is None else task.runner(func, args, *extra)
-        return Outcome("ok", value=decode(encode(value)))  # judged as the grader judges it
+        value = decode(encode(value))  # judged as the grader judges it
+        return Outcome("ok", value=ledger.judged(value) if ledger else value)
     except NotData as exc:
         return Outcome("invalid", error=f"returned {exc}, which is not data (numbers, arrays, "
                                         "lists, dicts)")

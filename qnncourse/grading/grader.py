@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,16 @@ import qnncourse
 from .isolation import Jail, Limits, Stopped
 from .kernel import CellResult, execute
 from .sandbox import Call, CallReport, Sandbox, run_calls
-from .source import Statement, cell_statements, definitions, forbidden_uses, needed
+from .served import ServedCost
+from .source import (
+    AnalysisLimit,
+    Budget,
+    Statement,
+    cell_statements,
+    definitions,
+    forbidden_uses,
+    needed,
+)
 from .task import Task, Verdict, evaluate, failed, task_rng
 from .tasks import EXERCISES
 
@@ -39,6 +50,8 @@ __all__ = ["Report", "Row", "Settings", "Submission", "grade_notebook", "grade_s
            "identify_exercise", "kernel_environment", "read_submission"]
 
 _MEMORY_BYTES = 6 * 2**30  # address space per sandboxed process (never above the hard limit)
+MAX_SUBMISSION_BYTES = 16 * 2**20  # a notebook larger than this is not graded
+_MAX_CODE_CHARS = 1_000_000  # code the grader analyses per notebook
 
 
 @dataclass(frozen=True)
@@ -107,13 +120,43 @@ def kernel_environment() -> dict[str, str]:
 
 
 def read_submission(path: str | Path) -> Submission:
-    """Read a submission into memory (never raises: an unreadable file is a ``problem``)."""
+    """Read a submission into memory, once (never raises: an unreadable file is a
+    ``problem``). It must be a regular file of at most :data:`MAX_SUBMISSION_BYTES`, opened
+    without following a symbolic link (a link to the solutions, a classmate's notebook or
+    ``/dev/zero`` is refused) and without waiting (a FIFO is refused, not read)."""
+    name = str(path)
     try:
-        return Submission(str(path), Path(path).read_bytes())
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
-        return Submission(str(path), None, "file not found")
+        return Submission(name, None, "file not found")
     except OSError as exc:
-        return Submission(str(path), None, f"could not read the file ({type(exc).__name__})")
+        if os.path.islink(path):
+            return Submission(name, None, "refused: a symbolic link, not a regular file "
+                                          "(submit the notebook itself)")
+        return Submission(name, None, f"could not read the file ({type(exc).__name__})")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO"
+                    if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
+                    or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode)
+                    else "not a regular file")
+            return Submission(name, None, f"refused: {kind}, not a regular file")
+        chunks, size = [], 0
+        while size <= MAX_SUBMISSION_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_SUBMISSION_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_SUBMISSION_BYTES:
+            return Submission(name, None, f"refused: larger than "
+                                          f"{MAX_SUBMISSION_BYTES // 2**20} MB")
+        return Submission(name, b"".join(chunks))
+    except OSError as exc:
+        return Submission(name, None, f"could not read the file ({type(exc).__name__})")
+    finally:
+        os.close(fd)
 
 
 def _by_name(name: str) -> str | None:
@@ -135,12 +178,14 @@ def identify_exercise(path: str | Path, nb: nbformat.NotebookNode | None
     and a note when the two disagree (the metadata wins: a file name is easily changed)."""
     by_name = _by_name(str(path))
     if nb is not None:
-        meta = nb.get("metadata", {}).get("qnncourse", {})
-        if isinstance(meta, dict) and meta.get("exercise") in EXERCISES:
-            exercise = meta["exercise"]
-            if by_name is not None and by_name != exercise:
+        metadata = nb.get("metadata")
+        meta = metadata.get("qnncourse") if isinstance(metadata, dict) else None
+        exercise = meta.get("exercise") if isinstance(meta, dict) else None
+        if isinstance(exercise, str) and exercise in EXERCISES:
+            if by_name != exercise:
+                suggests = f"suggests {by_name}" if by_name else "names no exercise"
                 return exercise, (f"graded as {exercise}, which its metadata names; its file "
-                                  f"name suggests {by_name}")
+                                  f"name {suggests}")
             return exercise, ""
     return by_name, ""
 
@@ -211,17 +256,26 @@ def _grade(submission: Submission, settings: Settings) -> Report:
     if nb is None:
         return Report(name, exercise, tuple(Row(name, t.id, 0.0, t.points, problem)
                                             for t in tasks), note)
+    code = sum(len(c.source) for c in nb.cells if c.get("cell_type") == "code")
+    if code > _MAX_CODE_CHARS:
+        why = (f"not graded: its code cells hold {code:,} characters, more than the "
+               f"{_MAX_CODE_CHARS:,} the grader analyses")
+        return Report(name, exercise, tuple(Row(name, t.id, 0.0, t.points, why)
+                                            for t in tasks), note)
     timeout = settings.timeout
     jail = Jail(isolated=settings.isolated, hidden=settings.hidden)
     limits = Limits(memory=_MEMORY_BYTES, cpu=int(10 * timeout) + 60)
     base = Path(name).name
     base = base if base not in ("", ".", "..") else "notebook.ipynb"
-    with tempfile.TemporaryDirectory(prefix="qnncourse-grade-",
-                                     ignore_cleanup_errors=True) as tmp:
+    # Grader-side files only (the notebook's bytes, the kernel's connection file): nothing the
+    # notebook writes lands here, so removing it never meets a deep tree.
+    with tempfile.TemporaryDirectory(prefix="qnncourse-grade-") as tmp:
         work = Path(tmp)
-        (work / "in").mkdir()
-        copy = work / "in" / base  # what the kernel sees: a copy, never the submitted file
+        work.chmod(0o711)  # the sandbox's user binds files from here; nobody may list it
+        (work / "in").mkdir(mode=0o711)
+        copy = work / "in" / base  # copied into the kernel's /tmp when it starts
         copy.write_bytes(submission.data)
+        copy.chmod(0o644)
         # The sandbox imports the library while the kernel runs; it gets its job afterwards.
         with Sandbox(jail=jail, limits=limits, workdir=work) as sandbox:
             cells = execute(nb, timeout=timeout, budget=10 * timeout, jail=jail,
@@ -235,10 +289,22 @@ def _grade(submission: Submission, settings: Settings) -> Report:
 def _judge_tasks(nb, cells: list[CellResult], tasks: tuple[Task, ...], *, seed: int,
                  timeout: float, jail: Jail, limits: Limits, workdir: Path, sandbox: Sandbox
                  ) -> list[Verdict]:
+    try:
+        return _analyse_and_call(nb, cells, tasks, seed=seed, timeout=timeout, jail=jail,
+                                 limits=limits, workdir=workdir, sandbox=sandbox)
+    except AnalysisLimit as exc:
+        return [failed(task, f"not graded: {exc}") for task in tasks]
+
+
+def _analyse_and_call(nb, cells: list[CellResult], tasks: tuple[Task, ...], *, seed: int,
+                      timeout: float, jail: Jail, limits: Limits, workdir: Path,
+                      sandbox: Sandbox) -> list[Verdict]:
+    # the grader's own reading of the code is bounded too: at most `timeout` seconds
+    budget = Budget(time.monotonic() + timeout, timeout)
     kept: list[Statement] = []
     everywhere: list[Statement] = []
     for result in cells:
-        statements, _ = cell_statements(nb.cells[result.cell - 1].source, result.cell)
+        statements, _ = cell_statements(nb.cells[result.cell - 1].source, result.cell, budget)
         everywhere += statements
         if result.status == "ok":
             kept += statements
@@ -252,18 +318,26 @@ def _judge_tasks(nb, cells: list[CellResult], tasks: tuple[Task, ...], *, seed: 
         if task.function not in defined:
             verdicts[task.id] = failed(task, _why_missing(task, defined_anywhere, by_cell))
             continue
-        used = forbidden_uses(kept, task.function, task.forbidden)
+        used = forbidden_uses(kept, task.function, task.forbidden, budget)
         if used:
             verdicts[task.id] = failed(task, f"{task.function} uses {', '.join(used)} from the "
                                              "library; the task is to write it yourself")
             continue
         cases[task.id] = task.cases(task_rng(task.id, seed))
         # a case's extra data goes to the runner; without one it stays here (it may be the
-        # expected answer)
-        inputs = [(c.args, c.extra if task.runner else ()) for c in cases[task.id]]
-        calls.append(Call(task.id, task.function, inputs, task.runner))
+        # expected answer). A served cost stays here too: the sandbox gets a stand-in.
+        inputs, costs = [], None
+        for c in cases[task.id]:
+            args = c.args
+            if task.serves:
+                cost = args[0]
+                args = (ServedCost(cost.n_params, cost.n_qubits), *args[1:])
+            inputs.append((args, c.extra if task.runner else ()))
+        if task.serves:
+            costs = [c.args[0] for c in cases[task.id]]
+        calls.append(Call(task.id, task.function, inputs, task.runner, costs))
 
-    replay = needed(kept, [call.function for call in calls])
+    replay = needed(kept, [call.function for call in calls], budget)
     load_errors, reports = run_calls([(s.cell, s.node) for s in replay], calls,
                                      timeout=timeout, jail=jail, limits=limits,
                                      workdir=workdir, started=sandbox)

@@ -10,6 +10,14 @@ with :func:`qnncourse.grading.encode.decode` (data only) and kills the process g
 overruns -- then starts a new sandbox for the tasks that remain, so one infinite loop costs one
 task. Nothing that runs in the sandbox can reach the grader's memory or see the grader's
 processes and files: the worst it can do is report wrong values, which are then judged wrong.
+
+A task's time limit is read on a :class:`~qnncourse.grading.isolation.Stopwatch` where the
+sandbox has a cgroup -- CPU time, or wall time not spent waiting for a CPU -- with at most
+:data:`~qnncourse.grading.isolation.WALL_FACTOR` times the limit of wall time, so a task slowed
+by busy neighbours is not failed for it. For a task that ``serves`` its cost
+(:mod:`~qnncourse.grading.served`), the learner's function calls a stand-in whose every call
+comes back here (an ``evaluate`` line on the pipe, the values on the sandbox's stdin): the
+grader evaluates and counts, out of the notebook's reach.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from .encode import NotData, decode, encode
-from .isolation import Jail, Limits, register, unregister
+from .isolation import WALL_FACTOR, Cgroup, Jail, Limits, Stopwatch, oldest, register, unregister
+from .served import Ledger, ServedCost
 from .task import Outcome
 
 __all__ = ["Call", "CallReport", "Sandbox", "run_calls"]
@@ -51,6 +60,7 @@ class Call:
     function: str
     cases: list[tuple]
     runner: Callable[..., Any] | None = None
+    costs: list[Any] | None = None  # grader-side costs of a served task, one per case
 
 
 @dataclass
@@ -105,7 +115,7 @@ def run_calls(
         with box:
             box.send(definitions, remaining)
             try:
-                box.expect("ready", _STARTUP_SECONDS)
+                box.expect("ready", _STARTUP_SECONDS)  # wall time: it only imports
             except (_Broken, _Timeout) as exc:
                 why = f" ({exc})" if str(exc) else ""
                 for call in remaining:
@@ -113,7 +123,7 @@ def run_calls(
                                                              "start" + why)
                 break
             try:
-                load_errors = box.expect("loaded", timeout)["errors"]
+                load_errors = list(box.expect("loaded", box.clock(timeout))["errors"])
             except _Timeout:
                 for call in remaining:
                     reports[call.key] = CallReport(
@@ -145,25 +155,52 @@ def run_calls(
 
 
 def _receive_call(box: Sandbox, call: Call, report: CallReport, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    start = box.expect("start", deadline - time.monotonic())
+    clock = box.clock(timeout)
+    start = box.expect("start", clock)
     if start.get("key") != call.key:
         raise _Broken("the notebook's code interfered with the grading sandbox")
-    if start["status"] != "ok":
-        report.status, report.detail = start["status"], str(start.get("detail", ""))
+    if start.get("status") != "ok":
+        report.status, report.detail = str(start.get("status")), str(start.get("detail", ""))
         return
     for index in range(len(call.cases)):
-        event = box.expect("case", deadline - time.monotonic())
+        ledger = Ledger(call.costs[index]) if call.costs else None
+        event = box.expect("case", clock, ledger)
         if event.get("key") != call.key or event.get("index") != index:
             raise _Broken("the notebook's code interfered with the grading sandbox")
-        if event["kind"] == "ok":
+        kind, error = str(event.get("kind")), str(event.get("error"))[:1000]
+        if kind == "ok":
             try:
-                report.outcomes.append(Outcome("ok", value=decode(event["value"])))
-            except (ValueError, TypeError, KeyError, RecursionError):
+                value = decode(event["value"])
+            except Exception:  # noqa: BLE001 - any value that does not decode is invalid
                 report.outcomes.append(Outcome("invalid", error="returned a value that could "
                                                                 "not be read back"))
+                continue
+            report.outcomes.append(Outcome("ok", value=ledger.judged(value) if ledger
+                                           else value))
         else:
-            report.outcomes.append(Outcome(str(event["kind"]), error=str(event["error"])))
+            report.outcomes.append(Outcome(kind, error=error))
+
+
+class _Clock:
+    """A time limit of ``seconds`` on the sandbox's :class:`Stopwatch` where it has a cgroup
+    (and at most ``WALL_FACTOR`` times as much wall time), else of wall time."""
+
+    def __init__(self, seconds: float, cgroup: Cgroup | None, pid: int | None = None) -> None:
+        self.watch = Stopwatch(cgroup)
+        self.watch.pid = pid
+        self.watch.start()
+        self.seconds = seconds
+        factor = WALL_FACTOR if cgroup else 1
+        self.wall = time.monotonic() + seconds * factor
+
+    def left(self) -> float:
+        """Wall seconds until the next check (0: the time is up)."""
+        left = self.wall - time.monotonic()
+        if self.watch.cgroup is not None:
+            if self.watch.seconds() >= self.seconds:
+                return 0.0
+            left = min(left, 0.25)
+        return max(left, 0.0)
 
 
 class Sandbox:
@@ -171,10 +208,11 @@ class Sandbox:
     at once, and waits for its job on stdin."""
 
     def __init__(self, *, jail: Jail, limits: Limits, workdir: Path) -> None:
+        self.cgroup = Cgroup.create(limits) if jail.isolated else None
         read_fd, write_fd = os.pipe()
         cmd, cwd, env = jail.command(
             [sys.executable, "-m", "qnncourse.grading.sandbox", str(write_fd)],
-            limits=limits, workdir=workdir)
+            limits=limits, workdir=workdir, cgroup=self.cgroup)
         try:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -183,8 +221,11 @@ class Sandbox:
         except BaseException:
             os.close(read_fd)
             os.close(write_fd)
+            if self.cgroup is not None:
+                self.cgroup.remove()
             raise
         os.close(write_fd)
+        self._pid: int | None = None  # of the sandbox's Python process, once known
         self.fd = read_fd
         self.buffer = b""
         self.total = 0
@@ -193,6 +234,8 @@ class Sandbox:
         except BaseException:  # the run is being stopped: the process is killed already
             self.proc.wait()
             os.close(read_fd)
+            if self.cgroup is not None:
+                self.cgroup.remove()
             raise
 
     def send(self, definitions: list[tuple[int, ast.stmt]], calls: list[Call]) -> None:
@@ -202,9 +245,11 @@ class Sandbox:
         })
         try:
             self.proc.stdin.write(job)
-            self.proc.stdin.close()
+            self.proc.stdin.flush()
         except OSError:
             pass  # it died at once; expect() will say so
+        # stdin stays open for the values of served costs, written without ever blocking
+        os.set_blocking(self.proc.stdin.fileno(), False)
 
     def _kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -215,6 +260,8 @@ class Sandbox:
             return  # closed already
         self._kill()
         self.proc.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         unregister(self._key)
         with contextlib.suppress(OSError):
             self.proc.stdin.close()
@@ -227,19 +274,59 @@ class Sandbox:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def expect(self, event: str, seconds: float) -> dict:
-        message = self._next(time.monotonic() + max(seconds, 0.0))
-        if message.get("event") != event:
-            raise _Broken("the notebook's code interfered with the grading sandbox")
-        return message
+    def clock(self, seconds: float) -> _Clock:
+        """A time limit of ``seconds`` for work done in this sandbox."""
+        if self.cgroup is not None and self._pid is None:
+            self._pid = oldest(self.cgroup, "qnncourse.grading.sandbox")
+        return _Clock(seconds, self.cgroup, self._pid)
 
-    def _next(self, deadline: float) -> dict:
+    def expect(self, event: str, limit: float | _Clock, ledger: Ledger | None = None) -> dict:
+        """The next message, which must be ``event``; ``limit`` is wall seconds or a clock.
+        With a ``ledger``, ``evaluate`` requests before it are answered from it."""
+        clock = limit if isinstance(limit, _Clock) else _Clock(limit, None)
+        while True:
+            message = self._next(clock)
+            if message.get("event") == "evaluate" and ledger is not None:
+                self._answer(ledger, message.get("theta"), clock)
+                continue
+            if message.get("event") != event:
+                raise _Broken("the notebook's code interfered with the grading sandbox")
+            return message
+
+    def _answer(self, ledger: Ledger, theta: Any, clock: _Clock) -> None:
+        try:
+            reply = {"value": encode(ledger.evaluate(decode(theta)))}
+        except ValueError as exc:
+            reply = {"error": str(exc)}
+        except Exception:  # noqa: BLE001 - a request the grader cannot read
+            reply = {"error": "the cost could not read its arguments"}
+        data = json.dumps(reply).encode() + b"\n"
+        fd = self.proc.stdin.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_WRITE)
+            while data:
+                left = clock.left()
+                if left <= 0:
+                    raise _Timeout
+                if not sel.select(left):
+                    continue
+                try:
+                    data = data[os.write(fd, data):]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    raise _Broken("the sandbox running the notebook's code stopped reading "
+                                  "the cost's values") from None
+
+    def _next(self, clock: _Clock) -> dict:
         with selectors.DefaultSelector() as sel:
             sel.register(self.fd, selectors.EVENT_READ)
             while b"\n" not in self.buffer:
-                left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
+                left = clock.left()
+                if left <= 0:
                     raise _Timeout
+                if not sel.select(left):
+                    continue
                 chunk = os.read(self.fd, 1 << 16)
                 if not chunk:
                     code = self.proc.wait()
@@ -282,7 +369,22 @@ def _main(fd: int) -> None:
     def send(**message: Any) -> None:
         out.write(json.dumps(message).encode() + b"\n")
 
+    def ask(theta: Any) -> Any:  # a served cost's call: the grader evaluates and counts it
+        send(event="evaluate", theta=encode(theta))
+        line = sys.stdin.buffer.readline()
+        if not line:
+            raise RuntimeError("the grader did not answer")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise ValueError(reply["error"])
+        return decode(reply["value"])
+
     job = pickle.load(sys.stdin.buffer)  # grader-made inputs, unpickled before any notebook code
+    for _, _, cases, _ in job["calls"]:
+        for args, _ in cases:
+            for arg in args:
+                if isinstance(arg, ServedCost):
+                    object.__setattr__(arg, "_ask", ask)
     send(event="ready")
     namespace: dict[str, Any] = {"__name__": "__notebook__"}
     errors = []

@@ -7,15 +7,44 @@ imports and whatever the graded functions need: the functions, classes and varia
 refer to, and what those refer to in turn. Everything else at the top level (training loops,
 plots, ``check`` calls, results nobody's function uses) is not replayed, so a graded function
 may use its arguments, imports and the top-level names it refers to, and nothing else.
+
+The grader's own reading is bounded: each statement's names are worked out once (a statement
+binding thousands of names is not re-read for each of them), and a :class:`Budget` passed in
+ends the analysis with :class:`AnalysisLimit` when its time is up.
 """
 
 from __future__ import annotations
 
 import ast
 import symtable
+import time
 from dataclasses import dataclass
 
-__all__ = ["Statement", "cell_statements", "definitions", "forbidden_uses", "needed"]
+__all__ = ["AnalysisLimit", "Budget", "Statement", "cell_statements", "definitions",
+           "forbidden_uses", "needed"]
+
+
+class AnalysisLimit(Exception):
+    """The grader's analysis of a notebook ran out of its time."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The analysis must be done by ``deadline`` (``time.monotonic()``); ``seconds`` is the
+    length of the budget, for the message."""
+
+    deadline: float
+    seconds: float
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise AnalysisLimit(f"the grader could not analyse the notebook's code within "
+                                f"{self.seconds:g} s")
+
+
+def _check(budget: Budget | None) -> None:
+    if budget is not None:
+        budget.check()
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -41,7 +70,13 @@ class Statement:
 
 def _python_source(cell_source: str) -> str:
     # IPython syntax (%magic, !shell) becomes ordinary calls, which are then dropped as
-    # top-level computations; without IPython, such lines are simply removed.
+    # top-level computations; without IPython, such lines are simply removed. Plain Python
+    # (most cells) is kept as it is: IPython's tokenizing transform is slow on a huge cell.
+    try:
+        ast.parse(cell_source)
+        return cell_source
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
@@ -75,14 +110,20 @@ def _names(node: ast.stmt) -> tuple[str, ...] | None:
     return None
 
 
-def cell_statements(cell_source: str, cell: int) -> tuple[list[Statement], str | None]:
+def cell_statements(cell_source: str, cell: int, budget: Budget | None = None
+                    ) -> tuple[list[Statement], str | None]:
     """The definitions in one cell, and a syntax-error message if it does not parse."""
+    _check(budget)
     try:
         tree = ast.parse(_python_source(cell_source))
-    except SyntaxError as exc:
-        return [], f"cell {cell} has a syntax error (line {exc.lineno}): {exc.msg}"
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte in the source
+        return [], f"cell {cell} has a syntax error (line {getattr(exc, 'lineno', '?')}): " \
+                   f"{getattr(exc, 'msg', exc)}"
+    except (RecursionError, MemoryError):
+        return [], f"cell {cell} is nested too deeply to be read"
     kept = []
     for node in tree.body:
+        _check(budget)
         names = _names(node)
         if names is not None:
             kept.append(Statement(cell, names, node))
@@ -99,13 +140,18 @@ def definitions(statements: list[Statement]) -> dict[str, Statement]:
     return found
 
 
-def _mentions(node: ast.stmt) -> set[str]:
+def _mentions(node: ast.stmt, budget: Budget | None = None) -> set[str]:
     """The module-level names ``node`` reads: inside a function, only its globals (not its
     parameters and local variables, which may share a name with an expensive top-level
     result)."""
     names: set[str] = set()
-    tables = [symtable.symtable(ast.unparse(node), "<statement>", "exec")]
+    try:
+        tables = [symtable.symtable(ast.unparse(node), "<statement>", "exec")]
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        # not compilable on its own (`return` outside a function...): every name in it
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     while tables:
+        _check(budget)
         table = tables.pop()
         module = table.get_type() == "module"
         names.update(s.get_name() for s in table.get_symbols()
@@ -114,28 +160,34 @@ def _mentions(node: ast.stmt) -> set[str]:
     return names
 
 
-def needed(statements: list[Statement], roots: list[str]) -> list[Statement]:
+def needed(statements: list[Statement], roots: list[str], budget: Budget | None = None
+           ) -> list[Statement]:
     """The statements to replay for the functions ``roots``: every import, and every statement
-    that binds or changes a name the roots need, directly or through other such statements."""
-    by_name: dict[str, list[Statement]] = {}
-    for statement in statements:
+    that binds or changes a name the roots need, directly or through other such statements.
+    Each statement is read once, however many names it binds."""
+    by_name: dict[str, list[int]] = {}
+    for index, statement in enumerate(statements):
         for name in statement.names:
-            by_name.setdefault(name, []).append(statement)
+            by_name.setdefault(name, []).append(index)
     wanted: set[str] = set()
+    read: set[int] = set()
     todo = list(roots)
     while todo:
+        _check(budget)
         name = todo.pop()
         if name in wanted:
             continue
         wanted.add(name)
-        for statement in by_name.get(name, []):
-            todo += _mentions(statement.node) - wanted
+        for index in by_name.get(name, []):
+            if index not in read:
+                read.add(index)
+                todo += _mentions(statements[index].node, budget) - wanted
     return [s for s in statements
             if isinstance(s.node, ast.Import | ast.ImportFrom) or wanted & set(s.names)]
 
 
-def forbidden_uses(statements: list[Statement], function: str, forbidden: tuple[str, ...]
-                   ) -> list[str]:
+def forbidden_uses(statements: list[Statement], function: str, forbidden: tuple[str, ...],
+                   budget: Budget | None = None) -> list[str]:
     """The forbidden names that ``function`` -- or a notebook function it calls -- uses.
 
     This is a guard against the obvious shortcut (calling the library's own implementation of
@@ -153,6 +205,7 @@ def forbidden_uses(statements: list[Statement], function: str, forbidden: tuple[
             continue
         seen.add(name)
         for node in ast.walk(defined[name].node):
+            _check(budget)
             if isinstance(node, ast.Attribute):  # `cost.gradient`, `qc.gradients.shift`
                 if node.attr in forbidden:
                     hits.add(node.attr)

@@ -87,6 +87,12 @@ class Task:
         the call made, or to turn a returned ``Circuit`` into data. It runs where the learner's
         code runs (the sandbox, or the kernel for feedback), so it must be a module-level
         function, and what it reports is judged like any other returned value.
+    serves : bool
+        The first argument is a :class:`~qnncourse.cost.Cost` that the learner's function may
+        only call: it gets a :class:`~qnncourse.grading.served.ServedCost` whose calls the
+        grader evaluates and counts in its own process, and the judge receives
+        ``{"value": returned, "calls": c, "evaluations": e}`` (counts the learner's code cannot
+        change, and no route to the library's gradient through the cost object).
     """
 
     id: str
@@ -98,6 +104,7 @@ class Task:
     hint: str
     forbidden: tuple[str, ...] = ()
     runner: Callable[..., Any] | None = field(default=None)
+    serves: bool = False
 
 
 @dataclass(frozen=True)

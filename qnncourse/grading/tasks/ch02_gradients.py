@@ -1,6 +1,11 @@
 """Exercise 02, gradients: the parameter-shift rule, finite differences, batching, and the
 four-term rule for a parameter shared by two gates (Mitarai et al. 2018; Schuld et al. 2019;
-Wierichs et al. 2022, Quantum 6, 677)."""
+Wierichs et al. 2022, Quantum 6, 677).
+
+Every task here *serves* its cost (:mod:`qnncourse.grading.served`): the learner's function
+gets a stand-in it can only call, whose calls the grader evaluates and counts in its own
+process. So ``getattr(cost, "gradient")`` finds nothing to call, and the count of calls and
+circuit evaluations that ``02.shift_gradient`` is judged on cannot be reset by the notebook."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from ...cost import Cost
 from ...observables import pauli_sum
 from ..task import Case, Task, compare_arrays, compare_number
 
-__all__ = ["EXERCISE", "TASKS", "CallCounter", "count_calls"]
+__all__ = ["EXERCISE", "TASKS"]
 
 EXERCISE = "02_gradients"
 
@@ -56,9 +61,9 @@ def _shift_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _judge_partial(case: Case, got: Any) -> str | None:
+def _judge_partial(case: Case, got: dict) -> str | None:
     cost, theta, k = case.args
-    return compare_number(got, cost.gradient(theta)[k], atol=1e-8)
+    return compare_number(got["value"], cost.gradient(theta)[k], atol=1e-8)
 
 
 # -- 02.central_difference -------------------------------------------------------------------
@@ -74,37 +79,13 @@ def _difference_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _judge_difference(case: Case, got: Any) -> str | None:
+def _judge_difference(case: Case, got: dict) -> str | None:
     cost, theta, h = case.args
     expected = cost.gradient(theta, method="finite-difference", h=h)
-    return compare_arrays(got, expected, atol=1e-9, what="the gradient")
+    return compare_arrays(got["value"], expected, atol=1e-9, what="the gradient")
 
 
 # -- 02.shift_gradient -----------------------------------------------------------------------
-
-class CallCounter:
-    """Stands in for a cost and counts the calls made to it (one call = one batch of jobs)."""
-
-    def __init__(self, cost: Cost) -> None:
-        self.cost = cost
-        self.calls = 0
-
-    def __call__(self, theta):
-        self.calls += 1
-        return self.cost(theta)
-
-    def __getattr__(self, name: str):
-        return getattr(self.cost, name)
-
-
-def count_calls(function, args: tuple) -> dict:
-    """Runner of ``02.shift_gradient``: the gradient, and how it was obtained."""
-    cost, theta = args
-    counter = CallCounter(cost)
-    cost.reset_evaluations()
-    gradient = function(counter, theta)
-    return {"gradient": gradient, "calls": counter.calls, "evaluations": cost.evaluations}
-
 
 def _gradient_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
@@ -114,9 +95,9 @@ def _gradient_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _judge_gradient(case: Case, got: Any) -> str | None:
+def _judge_gradient(case: Case, got: dict) -> str | None:
     cost, theta = case.args
-    problem = compare_arrays(got["gradient"], cost.gradient(theta), atol=1e-8,
+    problem = compare_arrays(got["value"], cost.gradient(theta), atol=1e-8,
                              what="the gradient")
     if problem:
         return problem
@@ -165,6 +146,7 @@ TASKS = (
         hint="evaluate the cost at two copies of theta whose entry k is moved by +pi/2 and by "
              "-pi/2, and return half of the difference (copy theta before changing it).",
         forbidden=_LIBRARY_GRADIENTS,
+        serves=True,
     ),
     Task(
         id="02.central_difference",
@@ -176,6 +158,7 @@ TASKS = (
         hint="for every j, return (C(theta + h e_j) - C(theta - h e_j)) / (2h), as an array "
              "with one entry per parameter; use the h you are given, not your own.",
         forbidden=_LIBRARY_GRADIENTS,
+        serves=True,
     ),
     Task(
         id="02.shift_gradient",
@@ -187,7 +170,7 @@ TASKS = (
         hint="stack the 2p shifted copies of theta as the rows of one (2p, p) array, call cost "
              "once on it (it returns one value per row), then combine the two halves.",
         forbidden=_LIBRARY_GRADIENTS,
-        runner=count_calls,
+        serves=True,
     ),
     Task(
         id="02.shared_shift_rule",
@@ -200,5 +183,6 @@ TASKS = (
              "e sin(2t), so two shifts are not enough; use shifts +-pi/4 and +-3pi/4 and choose "
              "their two weights so that the rule is exact for sin(t) and for sin(2t) at t = 0.",
         forbidden=_LIBRARY_GRADIENTS,
+        serves=True,
     ),
 )
