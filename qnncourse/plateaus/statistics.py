@@ -58,8 +58,22 @@ def variance_interval(
 ) -> tuple[float, float]:
     r"""Confidence interval for the variance of the distribution ``samples`` were drawn from.
 
-    Methods
-    -------
+    Parameters
+    ----------
+    samples : array_like, shape (n,)
+        At least 10 values.
+    confidence : float
+        Coverage in (0, 1).
+    method : {"bonett", "bootstrap", "chi2"}
+    rng : numpy.random.Generator or int, optional
+        Only used by the bootstrap.
+    n_resamples : int
+        Bootstrap resamples.
+
+    Notes
+    -----
+    ``method`` chooses one of three intervals.
+
     ``"bonett"`` (default)
         Bonett's interval [Bonett2006]_, which corrects the chi-square interval for the
         kurtosis of the data:
@@ -76,18 +90,6 @@ def variance_interval(
         The textbook interval :math:`[(n-1)s^2/\chi^2_{1-\alpha/2},\,(n-1)s^2/\chi^2_{\alpha/2}]`.
         Exact only for Gaussian data: it undercovers for heavy-tailed gradients (global costs)
         and overcovers for light-tailed ones; kept to show exactly that.
-
-    Parameters
-    ----------
-    samples : array_like, shape (n,)
-        At least 10 values.
-    confidence : float
-        Coverage in (0, 1).
-    method : {"bonett", "bootstrap", "chi2"}
-    rng : numpy.random.Generator or int, optional
-        Only used by the bootstrap.
-    n_resamples : int
-        Bootstrap resamples.
     """
     y = _check_samples(samples)
     confidence = _check_confidence(confidence)
