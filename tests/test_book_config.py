@@ -121,6 +121,29 @@ def test_different_inline_scripts_are_kept():
     assert context["script_files"] == scripts
 
 
+def test_thebe_configuration_is_removed_from_pages():
+    """sphinx-thebe's files and its per-page configuration (a default Binder repository that is
+    not the course's) leave the page; other scripts, stylesheets and raw HTML stay."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    scripts = [_Script(None, body='const THEBE_JS_URL = "https://unpkg.com/thebe"'),
+               _Script("sphinx-thebe.js"), _Script("mathjax2-shim.js")]
+    css = [_Script("sphinx-thebe.css"), _Script("qnncourse.css")]
+    context = {"script_files": list(scripts), "css_files": list(css)}
+    selfcontained._drop_thebe_files(None, "page", "page.html", context, None)
+    assert context["script_files"] == scripts[2:] and context["css_files"] == css[1:]
+
+    doctree = new_document("page")
+    kept = nodes.raw(text="<p>a figure</p>", format="html")
+    doctree += [nodes.raw(text='<script type="text/x-thebe-config">{binderOptions: '
+                               '{repo: "binder-examples/jupyter-stacks-datascience"}}</script>',
+                          format="html"),
+                nodes.raw(text="<script>kernelName = 'python3'</script>", format="html"), kept]
+    selfcontained._drop_thebe_nodes(None, doctree, "page")
+    assert list(doctree.findall(nodes.raw)) == [kept]
+
+
 def test_binder_installs_the_pinned_requirements_and_the_library():
     requirements = (ROOT / "binder" / "requirements.txt").read_text().split()
     assert "../requirements.txt" in requirements  # via -r: the same exact pins as the build
