@@ -10,6 +10,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
+import accessible  # noqa: E402
 import selfcontained  # noqa: E402
 
 
@@ -142,6 +143,23 @@ def test_thebe_configuration_is_removed_from_pages():
                 nodes.raw(text="<script>kernelName = 'python3'</script>", format="html"), kept]
     selfcontained._drop_thebe_nodes(None, doctree, "page")
     assert list(doctree.findall(nodes.raw)) == [kept]
+
+
+def test_accessible_markup_fixes():
+    """The sidebar's icon-only toggles get a name, a toggle with visible text keeps its own;
+    code-cell toggles lose the label that differs from their text; citation lists get list
+    items (the browser test runs axe-core on the built pages)."""
+    icon = '<summary><span class="toctree-toggle" role="presentation"><i></i></span></summary>'
+    titled = '<summary><p class="caption">Chapters</p><span class="toctree-toggle"></span>'
+    assert accessible.label_toggles(icon).startswith('<summary aria-label="Sections"><span')
+    assert accessible.label_toggles(titled) == titled
+    body = ('<summary aria-label="Toggle hidden content"><p>Show code cell source</p></summary>'
+            '<div role="list" class="citation-list"><div class="citation" '
+            'role="doc-biblioentry">[1] A. Author</div></div>')
+    fixed = accessible.fix_body(body)
+    assert "Toggle hidden content" not in fixed and fixed.startswith("<summary><p>Show")
+    assert 'role="listitem"' in fixed and "doc-biblioentry" not in fixed
+    assert accessible.TEMPLATES.joinpath("search-button-field.html").exists()
 
 
 def test_binder_installs_the_pinned_requirements_and_the_library():
