@@ -133,8 +133,9 @@ class Figure:
                          f"for ({self.shown:.0f} px): draw it at most as wide as the column")
         if self.png:
             if self.text_px is None:
-                found.append("the PNG has no text-size record: draw it after "
-                             "qnncourse.plotting.use_style()")
+                found.append("the PNG has no text-size record: call "
+                             "qnncourse.plotting.use_style() in the chapter's setup cell and "
+                             "re-execute it (explorers mark their frames themselves)")
             elif self.text_px * min(self.scale, 1.0) < MIN_TEXT_PX:
                 found.append(f"smallest text {self.text_px * min(self.scale, 1.0):.1f} px "
                              f"at display size, below {MIN_TEXT_PX:g} px")
