@@ -13,6 +13,14 @@ reader can check a plotted point against the printed number:
 * :func:`plot_closed_form`: a formula's curve, drawn the same way in every chapter (dashed,
   dark), so measured points and theory are told apart at a glance.
 
+Figures are drawn at the size the site shows them: the text column of a page read at 1280 px
+is 672 CSS px wide, and a notebook shows a figure at ``figure.dpi`` (100) px per inch, so a
+figure is at most :data:`COLUMN_WIDTH` inches wide (:func:`column_figsize`); a wider one would
+be shrunk, and its 11 pt labels with it. :func:`log_axis` labels a log axis without the
+overlapping minor labels matplotlib writes on an axis spanning less than a decade. The colour
+maps are :data:`SEQUENTIAL` and :data:`DIVERGING`, both readable with the common colour-vision
+deficiencies (checked in the tests by simulating them).
+
 References
 ----------
 .. [McClean2018] J. R. McClean, S. Boixo, V. N. Smelyanskiy, R. Babbush and H. Neven, "Barren
@@ -28,12 +36,19 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from qnncourse.figure_text import record_text_size
 from qnncourse.plateaus import DesignScan, VarianceScan
 
 __all__ = [
     "COLORS",
+    "COLUMN_WIDTH",
+    "DIVERGING",
+    "SEQUENTIAL",
     "STYLE",
+    "column_figsize",
+    "log_axis",
     "plot_closed_form",
     "plot_design_scan",
     "plot_variance_scan",
@@ -43,11 +58,20 @@ __all__ = [
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
 THEORY_COLOR = "#333333"
+SEQUENTIAL = "cividis"
+"""Colour map of a magnitude: lightness rises monotonically, also as seen with a deficiency."""
+DIVERGING = "RdBu"
+"""Colour map of a signed quantity (ColorBrewer's red-blue: both sides stay apart and their
+lightness falls away from the white middle, also as seen with a colour-vision deficiency)."""
+
+FIGURE_DPI = 100
+COLUMN_WIDTH = 6.7
+"""Widest figure, in inches at :data:`FIGURE_DPI`: the 672 px column of a page at 1280 px."""
 
 STYLE: dict[str, Any] = {
-    "figure.figsize": (6.4, 4.0),
-    "figure.dpi": 110,
-    "savefig.dpi": 110,
+    "figure.figsize": (COLUMN_WIDTH, 4.0),
+    "figure.dpi": FIGURE_DPI,
+    "image.cmap": SEQUENTIAL,
     "font.size": 11,
     "axes.titlesize": 11,
     "axes.labelsize": 11,
@@ -64,8 +88,101 @@ STYLE: dict[str, Any] = {
 
 
 def use_style() -> None:
-    """Apply the course's figure style (:data:`STYLE`) to matplotlib's ``rcParams``."""
+    """Apply the course's figure style (:data:`STYLE`) to matplotlib's ``rcParams``.
+
+    In a notebook it also marks each figure's PNG with the size of its smallest text
+    (:func:`qnncourse.figure_text.record_text_size`), which the site's browser test reads.
+    """
     mpl.rcParams.update(STYLE)
+    record_text_size()
+
+
+def column_figsize(height: float = 4.0, fraction: float = 1.0) -> tuple[float, float]:
+    """``(width, height)`` in inches of a figure ``fraction`` of the text column wide.
+
+    >>> column_figsize(3.0)
+    (6.7, 3.0)
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1] of the column width, got {fraction}")
+    if not height > 0:
+        raise ValueError(f"height must be positive (inches), got {height}")
+    return (round(COLUMN_WIDTH * fraction, 3), float(height))
+
+
+def _short_number(value: float, _pos: Any = None) -> str:
+    """A tick value in few characters: 0.3, 20, 5e-05."""
+    return f"{value:.3g}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def log_axis(ax: Axes, which: str = "y") -> Axes:
+    """Put one axis of ``ax`` on a log scale whose labels never overlap.
+
+    Over two decades or more only the powers of ten are labelled (minor ticks stay
+    unlabelled); over less, where matplotlib labels crowded minor ticks in scientific notation
+    ("3×10⁻¹4×10⁻¹..."), the ticks are 1, 2 and 5 times powers of ten with short labels
+    ("0.2", "0.5"), or every multiple on a very short range. The choice is made at draw time,
+    from the limits then in force.
+    """
+    ax = _axes(ax)
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_locator(_DecadeOrSteps())
+    axis.set_minor_formatter(NullFormatter())
+    axis.set_major_formatter(FuncFormatter(_log_label))
+    return ax
+
+
+def _log_label(value: float, _pos: Any = None) -> str:
+    exponent = np.log10(value) if value > 0 else np.nan
+    if np.isfinite(exponent) and abs(exponent - round(exponent)) < 1e-9 and abs(exponent) > 2:
+        return rf"$10^{{{int(round(exponent))}}}$"
+    return _short_number(value)
+
+
+class _DecadeOrSteps(LogLocator):
+    """Log ticks that fit the axis: powers of ten where they give three ticks or more, else
+    1-2-5 (or 1-2-3-5, or every integer) times them, thinned so that no two are closer than
+    the axis has room for (matplotlib's ``Axis.get_tick_space`` labels); on a range too short
+    for two of those, evenly spaced round numbers."""
+
+    _SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), tuple(np.arange(1.0, 10.0)))
+
+    def __init__(self) -> None:
+        super().__init__(base=10.0)
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        lo, hi = sorted((vmin, vmax))
+        self.set_params(subs=(1.0,))
+        if lo <= 0:
+            return super().tick_values(lo, hi)
+        room = max(int(self.axis.get_tick_space()), 2) if self.axis is not None else 9
+        best = np.array([])
+        for subs in self._SUBS:
+            self.set_params(subs=subs)
+            ticks = super().tick_values(lo, hi)
+            inside = ticks[(ticks >= lo * (1 - 1e-9)) & (ticks <= hi * (1 + 1e-9))]
+            kept = _spaced(inside, lo, hi, 1 / room)
+            if len(kept) >= 3:
+                return kept
+            if len(kept) > len(best):
+                best = kept
+        self.set_params(subs=(1.0,))
+        if len(best) >= 2:
+            return best
+        return MaxNLocator(nbins=max(room - 1, 1), steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+
+
+def _spaced(ticks: np.ndarray, lo: float, hi: float, gap: float) -> np.ndarray:
+    """The ticks, from the lowest up, that sit at least ``gap`` (a fraction of the log axis)
+    above the previous one kept."""
+    kept: list[float] = []
+    for tick in ticks:
+        if not kept or np.log(tick / kept[-1]) / np.log(hi / lo) >= gap:
+            kept.append(tick)
+    return np.array(kept)
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -115,7 +232,7 @@ def plot_variance_scan(scan: VarianceScan, ax: Axes | None = None, *, label: str
         ax.plot(grid, np.exp(scan.fit.intercept + scan.fit.slope * grid), "-", lw=1.2,
                 color=points.lines[0].get_color(), alpha=0.8,
                 label=f"fit: slope {scan.fit.slope:.3f} [{lo:.3f}, {hi:.3f}]")
-    ax.set_yscale("log")
+    log_axis(ax, "y")
     ax.set_xlabel("number of qubits $n$")
     k = scan.results[0].param
     ax.set_ylabel(rf"$\mathrm{{Var}}_\theta[\partial C/\partial\theta_{{{k}}}]$")
@@ -151,7 +268,7 @@ def plot_design_scan(scan: DesignScan, ax: Axes | None = None, *, label: str | N
     if not any(line.get_gid() == "haar" for line in ax.lines):
         ax.axhline(1.0, ls="--", color=THEORY_COLOR, lw=1, gid="haar",
                    label="Haar value (state 2-design)")
-    ax.set_yscale("log")
+    log_axis(ax, "y")
     ax.set_xlabel("depth (layers)")
     ax.set_ylabel(rf"$F^{{({scan.potentials[0].t})}} / F^{{({scan.potentials[0].t})}}"
                   r"_\mathrm{Haar}$")

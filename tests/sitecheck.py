@@ -67,6 +67,19 @@ async () => {
 }
 """
 
+# Wait until MathJax 3 has typeset the page (pages without math return at once).
+_WAIT_FOR_MATH_JS = r"""
+async () => {
+  if (!document.querySelector('.math')) return;
+  for (let i = 0; i < 100 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+}
+"""
+
 # Code blocks and printed output whose lines run past their box (hidden or behind a scroll bar).
 _WIDE_CODE_JS = """
 () => Array.from(document.querySelectorAll('pre'))
@@ -186,6 +199,11 @@ def check_page(context, url: str) -> PageReport:
     page.wait_for_timeout(200)
     page.close()
     return report
+
+
+def wait_for_math(page) -> None:
+    """Return when MathJax has typeset ``page`` (at once for a page without math)."""
+    page.evaluate(_WAIT_FOR_MATH_JS)
 
 
 def search_hits(context, base_url: str, word: str) -> int:

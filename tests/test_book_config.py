@@ -10,6 +10,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
+import accessible  # noqa: E402
 import selfcontained  # noqa: E402
 
 
@@ -119,6 +120,46 @@ def test_different_inline_scripts_are_kept():
     context = {"script_files": scripts}
     selfcontained._deduplicate_scripts(None, "page", "page.html", context, None)
     assert context["script_files"] == scripts
+
+
+def test_thebe_configuration_is_removed_from_pages():
+    """sphinx-thebe's files and its per-page configuration (a default Binder repository that is
+    not the course's) leave the page; other scripts, stylesheets and raw HTML stay."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    scripts = [_Script(None, body='const THEBE_JS_URL = "https://unpkg.com/thebe"'),
+               _Script("sphinx-thebe.js"), _Script("mathjax2-shim.js")]
+    css = [_Script("sphinx-thebe.css"), _Script("qnncourse.css")]
+    context = {"script_files": list(scripts), "css_files": list(css)}
+    selfcontained._drop_thebe_files(None, "page", "page.html", context, None)
+    assert context["script_files"] == scripts[2:] and context["css_files"] == css[1:]
+
+    doctree = new_document("page")
+    kept = nodes.raw(text="<p>a figure</p>", format="html")
+    doctree += [nodes.raw(text='<script type="text/x-thebe-config">{binderOptions: '
+                               '{repo: "binder-examples/jupyter-stacks-datascience"}}</script>',
+                          format="html"),
+                nodes.raw(text="<script>kernelName = 'python3'</script>", format="html"), kept]
+    selfcontained._drop_thebe_nodes(None, doctree, "page")
+    assert list(doctree.findall(nodes.raw)) == [kept]
+
+
+def test_accessible_markup_fixes():
+    """The sidebar's icon-only toggles get a name, a toggle with visible text keeps its own;
+    code-cell toggles lose the label that differs from their text; citation lists get list
+    items (the browser test runs axe-core on the built pages)."""
+    icon = '<summary><span class="toctree-toggle" role="presentation"><i></i></span></summary>'
+    titled = '<summary><p class="caption">Chapters</p><span class="toctree-toggle"></span>'
+    assert accessible.label_toggles(icon).startswith('<summary aria-label="Sections"><span')
+    assert accessible.label_toggles(titled) == titled
+    body = ('<summary aria-label="Toggle hidden content"><p>Show code cell source</p></summary>'
+            '<div role="list" class="citation-list"><div class="citation" '
+            'role="doc-biblioentry">[1] A. Author</div></div>')
+    fixed = accessible.fix_body(body)
+    assert "Toggle hidden content" not in fixed and fixed.startswith("<summary><p>Show")
+    assert 'role="listitem"' in fixed and "doc-biblioentry" not in fixed
+    assert accessible.TEMPLATES.joinpath("search-button-field.html").exists()
 
 
 def test_binder_installs_the_pinned_requirements_and_the_library():

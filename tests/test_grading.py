@@ -429,6 +429,10 @@ def test_solution_names_its_exercise_and_checks_every_task(solution):
     nb = nbformat.read(solution, as_version=4)
     name = nb.metadata["qnncourse"]["exercise"]
     assert name == solution.stem
+    # the title carries the chapter's number, as the file name does (the sidebar lists them)
+    title = nb.cells[0].source.splitlines()[0]
+    number = int(solution.stem.split("_")[0])
+    assert title.startswith(f"# Exercises {number}: "), f"{solution.name}: title {title!r}"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     for task in EXERCISES[name]:
         assert f'check("{task.id}", {task.function})' in code

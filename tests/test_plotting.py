@@ -118,3 +118,164 @@ def test_use_style_sets_the_palette():
 def test_bad_input_is_named(call, error, message, ax):
     with pytest.raises(error, match=message):
         call(ax)
+
+
+# --- figures drawn at the size the site shows them -------------------------------------------
+
+def test_the_chapters_matplotlibrc_is_the_style():
+    """book/matplotlibrc (read by every chapter) and plotting.STYLE agree on size and text."""
+    from pathlib import Path
+
+    rc = matplotlib.rc_params_from_file(
+        Path(__file__).resolve().parents[1] / "book" / "matplotlibrc", use_default_template=False)
+    assert len(rc) >= 4
+    for key, value in rc.items():
+        assert key in plotting.STYLE, key
+        expected = matplotlib.rcsetup.validate_any(plotting.STYLE[key])
+        assert (list(value) if isinstance(value, (list, tuple)) else value) == (
+            list(expected) if isinstance(expected, (list, tuple)) else expected), key
+    width, _ = plotting.STYLE["figure.figsize"]
+    assert width * plotting.STYLE["figure.dpi"] <= 672  # the column at 1280 px
+
+
+def test_column_figsize():
+    assert plotting.column_figsize(3.0) == (plotting.COLUMN_WIDTH, 3.0)
+    assert plotting.column_figsize(2.0, 0.5) == (round(plotting.COLUMN_WIDTH / 2, 3), 2.0)
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\] .* got 1.5"):
+        plotting.column_figsize(3.0, 1.5)
+    with pytest.raises(ValueError, match="height must be positive"):
+        plotting.column_figsize(0)
+
+
+def _overlapping_labels(ax, which):
+    """Pairs of drawn tick labels (major and minor) of one axis whose boxes overlap."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    lo, hi = sorted(axis.get_view_interval())
+    boxes = [t.get_window_extent(renderer)
+             for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+             for t in [tick.label1]
+             if t.get_visible() and t.get_text() and lo <= tick.get_loc() <= hi]
+    pairs = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+    return len(boxes), pairs
+
+
+@pytest.mark.parametrize("limits", [(0.3, 0.9), (0.02, 0.3), (1e-5, 0.1), (0.31, 0.44)])
+def test_log_axis_labels_do_not_overlap(limits):
+    """A narrow figure with a log x axis over less than a decade: matplotlib's own labels
+    collide ("3×10⁻¹4×10⁻¹"); with log_axis at least two labels are drawn and none collide."""
+    fig, (plain, ours) = plt.subplots(1, 2, figsize=(4, 2))
+    for ax in (plain, ours):
+        ax.plot(limits, [1, 2])
+    plain.set_xscale("log")
+    plotting.log_axis(ours, "x")
+    n, pairs = _overlapping_labels(ours, "x")
+    assert n >= 2 and pairs == []
+    if limits == (0.3, 0.9):  # the case of the book's Fig. 5.2: the check sees the collision
+        assert _overlapping_labels(plain, "x")[1] != []
+    plt.close(fig)
+
+
+def test_log_axis_bad_input():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="which must be 'x' or 'y', got 'z'"):
+        plotting.log_axis(ax, "z")
+    plt.close(fig)
+
+
+# --- colours that read with a colour-vision deficiency ----------------------------------------
+# Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of color
+# vision deficiency", IEEE TVCG 15(6) 1291, https://doi.org/10.1109/TVCG.2009.113: the
+# matrices for severity 1.0, applied to linear RGB.
+CVD = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _lab(rgb, deficiency=None):
+    """CIELAB (D65) of sRGB colours, as seen with ``deficiency`` (None: typical vision)."""
+    rgb = np.asarray(rgb, dtype=float)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    if deficiency is not None:
+        linear = np.clip(linear @ np.array(CVD[deficiency]).T, 0, 1)
+    srgb_to_xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                            [0.0193, 0.1192, 0.9505]])
+    xyz = linear @ srgb_to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+VISIONS = [None, *CVD]
+
+
+def _reads_as_sequential(name):
+    rgb = matplotlib.colormaps[name](np.linspace(0, 1, 64))[:, :3]
+    return all((np.diff(_lab(rgb, v)[:, 0]) > 0).all() for v in VISIONS)
+
+
+def _reads_as_diverging(name):
+    """Lightness rises to the middle and falls after it, and the two sides stay apart (their
+    colours at 10 % and 90 % differ by more than 40 CIELAB units), for every vision."""
+    rgb = matplotlib.colormaps[name](np.linspace(0, 1, 64))[:, :3]
+    for vision in VISIONS:
+        lab = _lab(rgb, vision)
+        steps = np.diff(lab[:, 0])
+        if not ((steps[:31] > 0).all() and (steps[32:] < 0).all()):
+            return False
+        if np.linalg.norm(lab[6] - lab[-7]) < 40:
+            return False
+    return True
+
+
+def _palette_min_difference(colours):
+    rgb = np.array([matplotlib.colors.to_rgb(c) for c in colours])
+    worst = np.inf
+    for vision in VISIONS:
+        lab = _lab(rgb, vision)
+        d = np.linalg.norm(lab[:, None] - lab[None], axis=-1)
+        worst = min(worst, d[np.triu_indices(len(rgb), 1)].min())
+    return worst
+
+
+def test_colour_maps_read_with_colour_vision_deficiencies():
+    assert _reads_as_sequential(plotting.SEQUENTIAL)
+    assert _reads_as_diverging(plotting.DIVERGING)
+    # the checks can fail: jet is neither
+    assert not _reads_as_sequential("jet") and not _reads_as_diverging("jet")
+
+
+def test_palette_colours_stay_apart_with_colour_vision_deficiencies():
+    """Every two colours of the palette differ by at least 15 CIELAB units as seen with
+    protanopia, deuteranopia and tritanopia; matplotlib's tab10 does not (its red and green)."""
+    assert _palette_min_difference(plotting.COLORS) >= 15
+    assert _palette_min_difference(matplotlib.colormaps["tab10"].colors) < 15
+
+
+def test_figures_use_the_checked_colour_maps():
+    """Every colour map named in the book, the exercises and the library is one of the
+    checked maps (or a name of the viridis family, perceptually uniform by design)."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = subprocess.run(["git", "ls-files", "book", "exercises", "qnncourse"], cwd=root,
+                           capture_output=True, text=True, check=True).stdout.split()
+    allowed = {plotting.SEQUENTIAL, plotting.DIVERGING, "viridis", "cividis", "magma",
+               "inferno", "plasma"}
+    used = []
+    for name in files:
+        if name.endswith((".md", ".py", ".ipynb")):
+            text = (root / name).read_text(encoding="utf-8")
+            used += [(name, m) for m in re.findall(r"cmap\s*=\s*\\?[\"']([\w_]+)", text)]
+            used += [(name, m) for m in re.findall(r"plt\.cm\.(\w+)\(", text)]
+    assert used, "no colour map found: the pattern is broken"
+    assert [u for u in used if u[1] not in allowed] == []

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from a11ycheck import axe_violations, figure_problems, keyboard_problems
 from sitecheck import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -201,6 +202,126 @@ def test_static_explorers_switch_frames_without_a_kernel(context, site_url, page
                 "the figure")
     tab.close()
     assert errors == [], f"{page}: " + "; ".join(errors)
+
+
+# --- accessibility (WCAG 2.1 AA) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("page", html_pages(SITE) if SITE.exists() else [])
+def test_page_has_no_serious_accessibility_violation(context, site_url, page):
+    """axe-core's WCAG 2.0/2.1 A and AA rules: no serious or critical violation (contrast of
+    all text, names of controls and images, structure)."""
+    violations = axe_violations(context, site_url + page)
+    assert violations == [], f"{page}:\n  " + "\n  ".join(violations)
+
+
+def _pages_with_figures() -> list[str]:
+    if not SITE.exists():
+        return []
+    return [p for p in html_pages(SITE)
+            if re.search(r'<img [^>]*src="(?:\.\./)*_images/|qnn-static-frame',
+                         (SITE / p).read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("page", _pages_with_figures())
+def test_figures_are_described_and_shown_at_their_size(context, site_url, page):
+    """Each figure has alt text saying what it shows, is shown at 90 % or more of the size it
+    was drawn for, and its smallest text is at least 9 px on the page."""
+    problems = figure_problems(context, site_url + page)
+    assert problems == [], f"{page}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("page", _pages_with_static_explorers())
+def test_explorers_are_driven_from_the_keyboard(context, site_url, page):
+    problems = keyboard_problems(context, site_url + page)
+    assert problems == [], f"{page}:\n  " + "\n  ".join(problems)
+
+
+def test_axe_catches_planted_violations(context, tmp_path):
+    """Grey text on white, an image without alt text and a button without a name: axe-core
+    reports each; the same page without them passes."""
+    pixel = "data:image/gif;base64,R0lGODlhAQABAAAAACw=AAAAAAQABAAACAkQBADs="
+    bad = f'<p style="color: #aaa">faint text</p><img src="{pixel}"><button></button>'
+    good = (f'<p style="color: #333">dark text</p><img alt="a one-pixel test image here" '
+            f'src="{pixel}"><button>Run</button>')
+    for name, body in (("bad", bad), ("good", good)):
+        (tmp_path / f"{name}.html").write_text(
+            '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+            f"<h1>A page</h1>{body}</main></body></html>")
+    with serve(tmp_path) as url:
+        found = axe_violations(context, url + "bad.html")
+        clean = axe_violations(context, url + "good.html")
+    rules = {line.split()[1] for line in found}
+    assert {"color-contrast", "image-alt", "button-name"} <= rules, found
+    assert clean == []
+
+
+def _figure_png(width_px: float, text_px: float | None) -> str:
+    """A retina PNG of a figure ``width_px`` CSS px wide whose smallest text is ``text_px``."""
+    import base64
+    import io
+
+    from matplotlib.figure import Figure
+
+    from qnncourse.figure_text import mark_png
+
+    fig = Figure(figsize=(width_px / 100, 1.5), dpi=200)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    png = buffer.getvalue() if text_px is None else mark_png(buffer.getvalue(), text_px)
+    return base64.b64encode(png).decode("ascii")
+
+
+def test_figure_check_catches_shrunk_small_and_undescribed_figures(context, tmp_path):
+    """In a 500 px column: a 700 px figure (71 %), a figure whose 9.5 px text is shown at 92 %
+    (8.7 px), one with a file name for alt text, one without a text-size record; a figure
+    drawn for the column with described content passes."""
+    figures = {
+        "Fig. 1": (700, 15.0, "variance against the number of qubits, falling"),
+        "Fig. 2": (545, 9.5, "variance against the number of qubits, falling"),
+        "Fig. 3": (480, 15.0, "../_images/3a660332d4b4.png"),
+        "Fig. 4": (480, None, "variance against the number of qubits, falling"),
+        "Fig. 5": (480, 12.0, "variance against the number of qubits, falling"),
+    }
+    body = "".join(
+        f'<figure><img src="data:image/png;base64,{_figure_png(w, px)}" alt="{alt}" '
+        f'style="width: {w}px; max-width: 100%"><figcaption><span class="caption-number">'
+        f"{name}</span> a caption</figcaption></figure>"
+        for name, (w, px, alt) in figures.items())
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><title>t</title><style>figure { margin: 0 }'
+        f'</style></head><body><article style="width: 500px">{body}</article></body></html>')
+    with serve(tmp_path) as url:
+        problems = figure_problems(context, url + "index.html")
+    by_figure = {name: [p for p in problems if p.startswith(name + " ")] for name in figures}
+    assert any("shown at 71% of the 700 px" in p for p in by_figure["Fig. 1"]), problems
+    assert any("smallest text 8.7 px" in p for p in by_figure["Fig. 2"]), problems
+    assert any("alt text" in p for p in by_figure["Fig. 3"]), problems
+    assert any("no text-size record" in p for p in by_figure["Fig. 4"]), problems
+    assert by_figure["Fig. 5"] == []
+    assert len(problems) == 4
+
+
+def test_keyboard_check_catches_unlabelled_and_unreachable_controls(context, tmp_path):
+    """An explorer whose first control has no label and whose second is out of the tab order
+    fails; its third (labelled, focusable, changing the figure) passes."""
+    frame = "data:image/gif;base64,R0lGODlhAQABAAAAACw=AAAAAAQABAAACAkQBADs="
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><title>t</title></head><body>'
+        '<div class="qnn-static-explorer" data-explorer="test">'
+        '<input type="range" id="a" data-qnn-control="unlabelled" min="0" max="2" value="0">'
+        '<label for="b">depth <input type="range" id="b" data-qnn-control="untabbable" '
+        'tabindex="-1" min="0" max="2" value="0"></label>'
+        '<label for="c">qubits <input type="range" id="c" data-qnn-control="good" '
+        'min="0" max="2" value="0"></label>'
+        f'<img class="qnn-static-frame" alt="a frame of the test explorer" src="{frame}">'
+        "<script>document.querySelectorAll('[data-qnn-control]').forEach(el => "
+        "el.addEventListener('input', () => { document.querySelector('img').src = "
+        f"'{frame}#' + el.id + el.value; }}));</script></div></body></html>")
+    with serve(tmp_path) as url:
+        problems = keyboard_problems(context, url + "index.html")
+    assert problems == ["control unlabelled: no label",
+                        "control untabbable: Tab does not reach it (focus went to 'c')"]
 
 
 # --- the library reference -------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from IPython.display import HTML
 from PIL import Image, PngImagePlugin
 
+from qnncourse.figure_text import mark_png, smallest_text_pt
 from qnncourse.widgets import dla, landscape, noise, plateau, race
 from qnncourse.widgets.framework import (
     Control,
@@ -90,7 +91,10 @@ def _frame_png(renderer: FrameRenderer, data: Any) -> bytes:
     buffer = io.BytesIO()
     image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="png",
                                                                optimize=True)
-    return buffer.getvalue()
+    # the size of the frame's smallest text on the page, for the site's figure-size test
+    pt = smallest_text_pt(renderer.figure)
+    css_dpi = renderer.dpi / _PIXEL_DENSITY
+    return buffer.getvalue() if pt is None else mark_png(buffer.getvalue(), pt * css_dpi / 72)
 
 
 def _static_html(spec: ExplorerSpec, swept: list[Control], choices: list[list[Any]],
