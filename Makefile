@@ -129,12 +129,12 @@ vendor/site/.stamp: Makefile vendor/package.json vendor/package-lock.json $(wild
 browser:
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the browser test"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 sandbox:  # the grader runs each notebook in a bubblewrap sandbox
 	@command -v bwrap >/dev/null || { \
 	  echo "installing Debian's bubblewrap for the grader's sandboxes"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap >/dev/null; }
 
 # --- not part of the test run ------------------------------------------------------------------
 bench: setup
