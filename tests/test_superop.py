@@ -10,7 +10,7 @@ from qnncourse.ansatz import hardware_efficient
 from qnncourse.circuit import Circuit
 from qnncourse.cost import Cost
 from qnncourse.noise import AmplitudeDamping, Depolarizing, NoiseModel
-from qnncourse.simulators import density, statevector
+from qnncourse.simulators import density, statevector, warm
 from qnncourse.simulators.density import DensityProgram
 from qnncourse.simulators.superop import MAX_AMPLIFICATION, SuperopProgram
 
@@ -126,3 +126,11 @@ def test_singular_channels_fall_back_for_gradients(compiled):
         expected = (density.expectation(program, obs, angles + shift)
                     - density.expectation(program, obs, angles - shift)) / 2
         np.testing.assert_allclose(grads[:, k], expected, atol=1e-12)
+
+
+def test_warm_compiles_every_kernel_group():
+    """The set-up step behind `make setup`: it runs every kernel group (serial and threaded
+    statevector kernels, fused density kernels) and reports each one's time."""
+    times = warm.warm()
+    assert set(times) == {"statevector, serial", "statevector, threaded", "density matrix, fused"}
+    assert all(t >= 0 for t in times.values())
