@@ -91,6 +91,9 @@ def test_quasi_probabilities_and_gamma_closed_forms():
     circuit = Circuit(2).ry(0).cz(0, 1).rx(1)
     cost = Cost(circuit, "ZZ", noise=Depolarizing(p))  # 1 + 2 + 1 channels
     assert pec_overhead(cost) == pytest.approx(((2 + p) / (2 * (1 - p))) ** 4)
+    assert pec_overhead(circuit, Depolarizing(p)) == pytest.approx(pec_overhead(cost))
+    with pytest.raises(ValueError, match="needs the noise model"):
+        pec_overhead(circuit)
 
 
 def test_pec_quasi_probability_sum_is_the_noiseless_value():

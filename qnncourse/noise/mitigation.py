@@ -63,6 +63,7 @@ import numpy as np
 
 from qnncourse._validation import as_rng
 from qnncourse.circuit import Circuit
+from qnncourse.noise.model import as_noise_model
 from qnncourse.paulis import PauliString
 
 __all__ = ["MitigatedValue", "extrapolate", "extrapolation_weights", "fold_gates", "pec",
@@ -294,14 +295,27 @@ def pauli_quasi_probabilities(kraus: Sequence[np.ndarray]) -> tuple[tuple[str, .
     return tuple(labels), chi @ (1 / f) / dim**2
 
 
-def pec_overhead(cost) -> float:
+def pec_overhead(cost, noise=None) -> float:
     r""":math:`\gamma_{\rm tot} = \prod \gamma` over every channel of the cost's noise model
-    on its circuit; the shots PEC needs for a given error grow by :math:`\gamma_{\rm tot}^2`."""
-    _check_noisy(cost)
-    gamma = 1.0
-    for step in cost.noise.channel_steps(cost.circuit):
-        gamma *= float(np.sum(np.abs(pauli_quasi_probabilities(step.kraus)[1])))
-    return gamma
+    on its circuit; the shots PEC needs for a given error grow by :math:`\gamma_{\rm tot}^2`.
+
+    ``cost`` is a noisy :class:`~qnncourse.cost.Cost`, or a :class:`~qnncourse.circuit.Circuit`
+    with its ``noise`` (a Channel or NoiseModel), which skips building a simulator."""
+    if isinstance(cost, Circuit):
+        if noise is None:
+            raise ValueError("pec_overhead(circuit, noise) needs the noise model")
+        steps = as_noise_model(noise).channel_steps(cost)
+    else:
+        _check_noisy(cost)
+        steps = cost.noise.channel_steps(cost.circuit)
+    gammas: dict[bytes, float] = {}  # one gamma per distinct channel
+    total = 1.0
+    for step in steps:
+        key = b"".join(np.ascontiguousarray(m).tobytes() for m in step.kraus)
+        if key not in gammas:
+            gammas[key] = float(np.sum(np.abs(pauli_quasi_probabilities(step.kraus)[1])))
+        total *= gammas[key]
+    return total
 
 
 def pec_circuit(circuit: Circuit, theta: np.ndarray, steps: Sequence, choice: Sequence[str]
