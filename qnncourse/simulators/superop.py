@@ -318,8 +318,7 @@ class SuperopProgram:
             inv = np.ascontiguousarray(inverse[row])
             adj = np.ascontiguousarray(adjoint[row])
             g[:] = 0
-            sk.backward(re, im, o_re, o_im, self.bits, self.diag, inv.real.copy(),
-                        inv.imag.copy(), adj.real.copy(), adj.imag.copy(), self.need, g)
+            sk.backward(re, im, o_re, o_im, self.bits, self.diag, inv, adj, self.need, g)
             # dC/da = Re sum_ab dM_ab G_ab, summed over the factors of each operation
             np.add.at(grads[row], ops, np.einsum("rab,rab->r", derivs[row], g[steps]).real)
         return values, grads

@@ -128,19 +128,13 @@ def _reduce(ore, oim, re, im, hi, lo, g):
 
 
 @_jit
-def forward(re, im, bits, diag, mr, mi):
-    """Every step on the state ``re + i im`` (one row) in place; ``bits`` ``(m, 2)`` holds
-    ``(hi, lo)``, ``mr``/``mi`` ``(m, 4, 4)`` the matrices."""
+def _forward(re, im, bits, diag, mr, mi):
     for s in range(bits.shape[0]):
         _step(re, im, bits[s, 0], bits[s, 1], diag[s], mr[s], mi[s])
 
 
 @_jit
-def backward(re, im, ore, oim, bits, diag, inv_r, inv_i, adj_r, adj_i, need, g):
-    """The adjoint sweep over one row, from the last step: ``rho`` (``re, im``, the final
-    state) goes back through the inverse steps, ``O`` (``ore, oim``) through the adjoint
-    steps; ``g[s]`` receives the reduction of step ``s`` where ``need[s]``. Both states are
-    overwritten."""
+def _backward(re, im, ore, oim, bits, diag, inv_r, inv_i, adj_r, adj_i, need, g):
     for s in range(bits.shape[0] - 1, -1, -1):
         hi, lo = bits[s, 0], bits[s, 1]
         _step(re, im, hi, lo, diag[s], inv_r[s], inv_i[s])
@@ -148,6 +142,24 @@ def backward(re, im, ore, oim, bits, diag, inv_r, inv_i, adj_r, adj_i, need, g):
             _reduce(ore, oim, re, im, hi, lo, g[s])
         if s > 0:
             _step(ore, oim, hi, lo, diag[s], adj_r[s], adj_i[s])
+
+
+def forward(re: np.ndarray, im: np.ndarray, bits: np.ndarray, diag: np.ndarray,
+            mr: np.ndarray, mi: np.ndarray) -> None:
+    """Every step on the state ``re + i im`` (one row) in place; ``bits`` ``(m, 2)`` holds
+    ``(hi, lo)``, ``diag`` marks diagonal steps, ``mr``/``mi`` ``(m, 4, 4)`` the matrices."""
+    _forward(re, im, bits, diag, mr, mi)
+
+
+def backward(re: np.ndarray, im: np.ndarray, ore: np.ndarray, oim: np.ndarray,
+             bits: np.ndarray, diag: np.ndarray, inverse: np.ndarray, adjoint: np.ndarray,
+             need: np.ndarray, g: np.ndarray) -> None:
+    """The adjoint sweep over one row, from the last step: ``rho`` (``re, im``, the final
+    state) goes back through the ``inverse`` steps, ``O`` (``ore, oim``) through the
+    ``adjoint`` steps (complex ``(m, 4, 4)``); ``g[s]`` receives the reduction of step ``s``
+    where ``need[s]``. Both states are overwritten."""
+    _backward(re, im, ore, oim, bits, diag, inverse.real.copy(), inverse.imag.copy(),
+              adjoint.real.copy(), adjoint.imag.copy(), need, g)
 
 
 @_jit
