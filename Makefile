@@ -108,6 +108,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	  spec = json.loads(p.read_text()); spec["argv"] += ["--IPKernelApp.log_level=ERROR", \
 	    "--InlineBackend.figure_formats=retina"]; \
 	  p.write_text(json.dumps(spec, indent=1))'
+	@# numba compiles each kernel on first use (the threaded ones took 25 s and more for a
+	@# reader's first 19-qubit gradient): compile them all now, into numba's disk cache.
+	$(BIN)/python -m qnncourse.simulators.warm
 	@touch $@
 
 vendor: vendor/site/.stamp

@@ -14,6 +14,15 @@ import numpy as np
 import pytest
 import qutip
 
+from qnncourse.circuit import Circuit
+from qnncourse.noise import (
+    AmplitudeDamping,
+    Dephasing,
+    Depolarizing,
+    NoiseModel,
+    ThermalRelaxation,
+)
+
 PAULI = {"I": qutip.qeye(2), "X": qutip.sigmax(), "Y": qutip.sigmay(), "Z": qutip.sigmaz()}
 
 
@@ -97,6 +106,30 @@ def qutip_gradient(circuit, observable, theta, x=None, h: float = 1e-6) -> np.nd
     return np.array([(qutip_value(circuit, observable, theta + h * e, x)
                       - qutip_value(circuit, observable, theta - h * e, x)) / (2 * h)
                      for e in np.eye(theta.size)])
+
+
+def every_kind_circuit():
+    """Three qubits with every kind of operation: rotations (also on two qubits and sharing a
+    parameter), an encoding, dense and monomial fixed gates, a user unitary on qubits given in
+    descending order."""
+    user = qutip.rand_unitary(4, seed=7).full()
+    return (Circuit(3).ry(0).rx(1).h(2).encode("Y", 2, 0, scale=0.7).cz(0, 1)
+            .pauli_rotation("XY", (2, 0)).cnot(1, 2).rz(2).gate(user, (2, 0))
+            .ry(0, param=0).pauli_rotation("ZZ", (0, 1)))
+
+
+def every_kind_model(two_qubit_channels: bool = True):
+    """A noise model with every channel: depolarizing after every gate, amplitude damping after
+    two-qubit gates, per-qubit dephasing, thermal relaxation after CNOTs and (unless
+    ``two_qubit_channels`` is False) a two-qubit depolarizing channel after the XY and ZZ
+    rotations."""
+    model = (NoiseModel(Depolarizing(0.05))
+             .add(AmplitudeDamping(0.1), gates="two-qubit")
+             .add({1: Dephasing(0.2)}, gates="one-qubit")
+             .add(ThermalRelaxation(30.0, 20.0, 2.0), gates="cnot"))
+    if two_qubit_channels:
+        model.add(Depolarizing(0.1, n_qubits=2), gates={"RXY", "RZZ"})
+    return model
 
 
 def qutip_density_run(circuit, steps, angles) -> qutip.Qobj:

@@ -3,43 +3,20 @@
 import numpy as np
 import pytest
 import qutip
-from conftest import qutip_density_run
+from conftest import every_kind_circuit, every_kind_model, qutip_density_run
 
 from qnncourse.circuit import Circuit
-from qnncourse.noise import (
-    AmplitudeDamping,
-    Dephasing,
-    Depolarizing,
-    NoiseModel,
-    ThermalRelaxation,
-)
+from qnncourse.noise import Depolarizing
 from qnncourse.observables import as_observable
 from qnncourse.simulators import density
 from qnncourse.simulators.density import ChannelStep, DensityProgram
 from qnncourse.simulators.statevector import adjoint_from_angles, run_angles
 
 
-def _circuit():
-    """Every kind of operation: rotations (also on two qubits and sharing a parameter),
-    encodings, dense and monomial fixed gates, a user unitary."""
-    swap_ish = qutip.rand_unitary(4, seed=7).full()
-    return (Circuit(3).ry(0).rx(1).h(2).encode("Y", 2, 0, scale=0.7).cz(0, 1)
-            .pauli_rotation("XY", (2, 0)).cnot(1, 2).rz(2).gate(swap_ish, (2, 0))
-            .ry(0, param=0).pauli_rotation("ZZ", (0, 1)))
-
-
-def _model():
-    return (NoiseModel(Depolarizing(0.05))
-            .add(AmplitudeDamping(0.1), gates="two-qubit")
-            .add({1: Dephasing(0.2)}, gates="one-qubit")
-            .add(Depolarizing(0.1, n_qubits=2), gates={"RXY", "RZZ"})
-            .add(ThermalRelaxation(30.0, 20.0, 2.0), gates="cnot"))
-
-
 @pytest.fixture(scope="module")
 def setup():
-    circuit = _circuit()
-    steps = _model().channel_steps(circuit)
+    circuit = every_kind_circuit()
+    steps = every_kind_model().channel_steps(circuit)
     rng = np.random.default_rng(11)
     thetas = rng.uniform(0, 2 * np.pi, (3, circuit.n_params))
     angles = circuit.angles(thetas, rng.uniform(-1, 1, (3, 1)))

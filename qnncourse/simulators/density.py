@@ -42,9 +42,9 @@ from qnncourse.simulators import statevector
 from qnncourse.simulators.statevector import apply_operation
 
 try:
-    from qnncourse.simulators import kernels
+    from qnncourse.simulators import kernels, superop
 except ImportError:  # pragma: no cover - numba is a dependency, this is a safety net
-    kernels = None
+    kernels = superop = None
 
 __all__ = ["ChannelStep", "DensityProgram", "adjoint_gradient", "expectation", "run_angles"]
 
@@ -110,8 +110,11 @@ class DensityProgram:
         # likewise. Rotations conjugate by a sign of the angle, fixed gates by their matrix.
         self._gates = [self._register_ops(op, n) for op in circuit.operations]
         self.n_channels = len(steps)
-        self._lowered = (self._lower() if kernels is not None and statevector.uses_compiled(2 * n)
-                         else None)
+        compiled = kernels is not None and statevector.uses_compiled(2 * n)
+        self._lowered = self._lower() if compiled else None
+        # The fast path: each qubit's gates and channels fused into one superoperator pass
+        # (None when a gate acts on 3+ qubits or a channel on 2+: then the path above).
+        self.fused = superop.SuperopProgram.build(circuit, steps) if compiled else None
 
     def _lower(self) -> dict | None:
         """Each gate's two register operations (forward and inverse) and each one-qubit
@@ -288,11 +291,11 @@ def _check_angles(program: DensityProgram, angles: np.ndarray) -> np.ndarray:
 
 
 def _prepare_observable(program: DensityProgram, observable: np.ndarray) -> np.ndarray:
-    """The observable as a dense Hermitian matrix (a diagonal vector is expanded)."""
+    """The observable as a ``(2**n,)`` diagonal or a dense Hermitian matrix."""
     dim = 2**program.n_qubits
     observable = np.asarray(observable)
     if observable.shape == (dim,):
-        return np.diag(observable.astype(complex))
+        return observable.astype(complex)
     if observable.shape != (dim, dim):
         raise ValueError(f"the observable must be a ({dim},) diagonal or a ({dim}, {dim}) "
                          f"matrix for {program.n_qubits} qubits, got shape {observable.shape}")
@@ -300,7 +303,10 @@ def _prepare_observable(program: DensityProgram, observable: np.ndarray) -> np.n
 
 
 def _trace_with(observable: np.ndarray, stored: np.ndarray) -> np.ndarray:
-    r""":math:`\mathrm{Re\,Tr}(O\rho)` for a batch in stored layout (``stored = rho.T``)."""
+    r""":math:`\mathrm{Re\,Tr}(O\rho)` for a batch in stored layout (``stored = rho.T``); ``O``
+    a diagonal vector or a matrix."""
+    if observable.ndim == 1:
+        return np.einsum("i,sii->s", observable, stored).real
     return np.einsum("ij,sij->s", observable, stored).real
 
 
@@ -310,6 +316,8 @@ def run_angles(program: DensityProgram, angles: np.ndarray) -> np.ndarray:
     dim = 2**program.n_qubits
     check_memory(_BYTES_PER_ENTRY * dim * dim * angles.shape[0] * 2,
                  f"{angles.shape[0]} density matrices on {program.n_qubits} qubits")
+    if program.fused is not None:
+        return program.fused.states(angles)
     stored, _ = program._forward(angles, keep=False)
     return stored.transpose(0, 2, 1)
 
@@ -323,6 +331,8 @@ def expectation(program: DensityProgram, observable: np.ndarray, angles: np.ndar
     """
     angles = _check_angles(program, angles)
     matrix = _prepare_observable(program, observable)
+    if program.fused is not None:
+        return program.fused.values(matrix, angles)
     chunk = program._chunk_size(angles.shape[0], 4)
     values = [_trace_with(matrix, program._forward(angles[i:i + chunk], keep=False)[0])
               for i in range(0, angles.shape[0], chunk)]
@@ -336,6 +346,10 @@ def adjoint_gradient(program: DensityProgram, observable: np.ndarray, angles: np
     parameter gradients."""
     angles = _check_angles(program, angles)
     matrix = _prepare_observable(program, observable)
+    if program.fused is not None and program.fused.invertible:
+        return program.fused.values_and_gradients(matrix, angles)
+    if matrix.ndim == 1:
+        matrix = np.diag(matrix)
     n_rotations = sum(op.kind == "rotation" for op in program.circuit.operations)
     chunk = program._chunk_size(angles.shape[0], n_rotations + 5)
     values, grads = [], []
