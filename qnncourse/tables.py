@@ -14,6 +14,11 @@ from typing import Any
 __all__ = ["Table"]
 
 Format = str | Callable[[Any], str]
+# LaTeX's special characters as text (myst-nb typesets text/latex output in a math block, where
+# a bare ^ or _ inside the tabular's text cells stops the PDF build).
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                "_": r"\_", "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}",
+                "~": r"\textasciitilde{}"}
 
 
 class Table:
@@ -67,9 +72,7 @@ class Table:
 
     def _repr_latex_(self) -> str:
         def tex(cell: str) -> str:
-            for char in "\\&%$#_{}":
-                cell = cell.replace(char, "\\" + char if char != "\\" else r"\textbackslash{}")
-            return cell
+            return "".join(_TEX_ESCAPES.get(char, char) for char in cell)
 
         spec = "l" * len(self.columns)
         lines = [" & ".join(tex(c) for c in self.columns) + r" \\ \hline"]

@@ -22,6 +22,8 @@ def test_formats_and_title():
     assert "<caption>T</caption>" in t._repr_html_() and "<td>0.051</td>" in t._repr_html_()
     assert repr(t).splitlines() == ["T", "M   gap    note", "12  0.051  a<b"]
     assert t._repr_latex_().startswith("\\textbf{T}\\par\n\\begin{tabular}{lll}")
+    # myst-nb typesets text/latex in a math block: ^ and ~ in a cell must be text, not math
+    assert r"L\textasciicircum{} \textasciitilde{}1" in Table(["L^ ~1"], [])._repr_latex_()
 
 
 def test_cells_are_shown_as_strings():
