@@ -346,7 +346,7 @@ def adjoint_gradient(program: DensityProgram, observable: np.ndarray, angles: np
     parameter gradients."""
     angles = _check_angles(program, angles)
     matrix = _prepare_observable(program, observable)
-    if program.fused is not None and program.fused.invertible:
+    if program.fused is not None:
         return program.fused.values_and_gradients(matrix, angles)
     if matrix.ndim == 1:
         matrix = np.diag(matrix)

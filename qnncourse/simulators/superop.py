@@ -25,22 +25,33 @@ observable :math:`\tilde O_s = M_{s+1}^\dagger \cdots M_m^\dagger\,\mathrm{vec}(
 :math:`s` is :math:`\mathrm{Re}\sum_{ab} (\partial M_s)_{ab} G^{(s)}_{ab}` with the
 :math:`4\times 4` reduction :math:`G^{(s)}_{ab} = \sum_{\text{rest}}
 \overline{(\tilde O_s)_{a,\text{rest}}}\,(\rho_{s-1})_{b,\text{rest}}`: one reduction per step
-gives the derivatives of all its gates. The backward sweep recovers :math:`\rho_{s-1} =
-M_s^{-1}\rho_s` instead of storing every intermediate state (:math:`4^n` numbers each), which is
-stable when the channels are far from singular: the program only offers gradients
-(:attr:`SuperopProgram.invertible`) when the product of the channels' condition numbers, a bound
-on how much rounding errors can grow, stays below :data:`MAX_AMPLIFICATION`; otherwise the
-simulator keeps the states.
+gives the derivatives of all its gates. The backward sweep needs every :math:`\rho_{s-1}`, and
+storing all of them (:math:`4^n` numbers each, a thousand steps for 10 qubits and 32 layers)
+does not fit. Two ways round it:
+
+* *un-computing*, :math:`\rho_{s-1} = M_s^{-1}\rho_s`: no storage at all, stable when the
+  channels are far from singular. It is used when the product of the channels' condition
+  numbers, a bound on how much rounding errors can grow, stays below
+  :data:`MAX_AMPLIFICATION` (:attr:`SuperopProgram.invertible`);
+* *checkpointing* (Griewank 1992) otherwise: the forward pass keeps the state at the start of
+  every segment of :math:`K \approx \sqrt m` steps; the backward sweep re-runs each segment
+  from its checkpoint, recording the :math:`K` states inside it, and consumes them. As many
+  passes as un-computing (one forward, one re-run, one adjoint) for :math:`2\sqrt m` stored
+  states, and no rounding error beyond the forward pass's however strongly the channels
+  contract (deep circuits under amplitude damping, whose condition numbers multiply past
+  :math:`10^{20}`).
 
 References
 ----------
 T. Jones, J. Gacon, arXiv:2009.02823 (2020) (adjoint differentiation, un-computing the
-state); C. J. Wood, J. D. Biamonte, D. G. Cory, "Tensor networks and graphical calculus for open
+state); A. Griewank, "Achieving logarithmic growth of temporal and spatial complexity in reverse
+automatic differentiation", Optim. Methods Softw. 1, 35 (1992) (checkpointing); C. J. Wood, J. D. Biamonte, D. G. Cory, "Tensor networks and graphical calculus for open
 quantum systems", Quantum Inf. Comput. 15, 759 (2015) (vectorisation and superoperators).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,7 +63,7 @@ __all__ = ["MAX_AMPLIFICATION", "SuperopProgram"]
 
 # Gradients un-compute the state through inverse channels only while the product of the
 # channels' condition numbers stays below this (rounding errors grow by at most this factor:
-# 1e4 x 1e-16 keeps the gradients good to ~1e-12).
+# 1e4 x 1e-16 keeps the gradients good to ~1e-12); beyond it they checkpoint.
 MAX_AMPLIFICATION = 1e4
 # sub-index 2 b_hi + b_lo: swapping the two bits of a 4x4 matrix
 _SWAP = np.array([0, 2, 1, 3])
@@ -291,34 +302,63 @@ class SuperopProgram:
     def values_and_gradients(self, observable: np.ndarray, angles: np.ndarray
                              ) -> tuple[np.ndarray, np.ndarray]:
         """Values ``(S,)`` and derivatives by every operation angle ``(S, n_ops)`` (zero for
-        fixed gates and encodings), by the adjoint sweep of the module docstring."""
-        if not self.invertible:
-            raise ValueError(f"the channels could amplify rounding errors by "
-                             f"{self.amplification:.3g} when un-computed (more than "
-                             f"{MAX_AMPLIFICATION:g}); use the density simulator's general path")
-        self._check(angles, 4)
+        fixed gates and encodings), by the adjoint sweep of the module docstring (un-computing
+        the states when :attr:`invertible`, checkpointing them otherwise)."""
+        m = len(self._steps)
+        every = max(1, math.isqrt(m))
+        # vectors of 4**n floats held at once: un-computing 4 (state and observable, real and
+        # imaginary parts); checkpointing also the checkpoints and one segment's records
+        self._check(angles, 4 if self.invertible else 4 + 2 * (-(-m // every) + every))
         dim = 2**self.n_qubits
         mats, (ops, steps, derivs) = self._matrices(angles, derivatives=True)
         mats = np.ascontiguousarray(mats)
-        inverse = np.linalg.inv(mats)
+        inverse = np.linalg.inv(mats) if self.invertible else None
         adjoint = np.conj(np.swapaxes(mats, -1, -2))
         values = np.empty(angles.shape[0])
         grads = np.zeros(angles.shape)
-        g = np.zeros((len(self._steps), 4, 4), dtype=complex)
-        obs = observable if observable.ndim == 2 else None
+        g = np.zeros((m, 4, 4), dtype=complex)
         for row in range(angles.shape[0]):
-            re, im = self._final(mats, row)
-            values[row] = self._trace(observable, re, im)
-            if obs is None:
+            if observable.ndim == 1:
                 o_re = np.zeros(dim * dim)
                 o_re[:: dim + 1] = observable.real
                 o_im = np.zeros(dim * dim)
             else:
-                o_re, o_im = sk.split(obs.reshape(-1))
-            inv = np.ascontiguousarray(inverse[row])
+                o_re, o_im = sk.split(observable.reshape(-1))
             adj = np.ascontiguousarray(adjoint[row])
             g[:] = 0
-            sk.backward(re, im, o_re, o_im, self.bits, self.diag, inv, adj, self.need, g)
+            if inverse is None:
+                values[row] = self._checkpointed(observable, mats[row], adj, o_re, o_im, g,
+                                                 every)
+            else:
+                re, im = self._final(mats, row)
+                values[row] = self._trace(observable, re, im)
+                sk.backward(re, im, o_re, o_im, self.bits, self.diag,
+                            np.ascontiguousarray(inverse[row]), adj, self.need, g)
             # dC/da = Re sum_ab dM_ab G_ab, summed over the factors of each operation
             np.add.at(grads[row], ops, np.einsum("rab,rab->r", derivs[row], g[steps]).real)
         return values, grads
+
+    def _checkpointed(self, observable: np.ndarray, mats: np.ndarray, adjoint: np.ndarray,
+                      o_re: np.ndarray, o_im: np.ndarray, g: np.ndarray, every: int) -> float:
+        """One row's value, and its reductions into ``g``, by checkpointing (module
+        docstring): ``mats`` and ``adjoint`` are the row's ``(m, 4, 4)`` step matrices."""
+        m = len(self._steps)
+        mr, mi = mats.real.copy(), mats.imag.copy()
+        re = np.zeros(4**self.n_qubits)
+        im = np.zeros(4**self.n_qubits)
+        re[0] = 1.0
+        checkpoints = []
+        for start in range(0, m, every):
+            checkpoints.append((re.copy(), im.copy()))
+            sk.forward(re, im, self.bits, self.diag, mr, mi, start, min(start + every, m))
+        value = self._trace(observable, re, im)
+        rec_re = np.empty((every, 4**self.n_qubits))
+        rec_im = np.empty((every, 4**self.n_qubits))
+        adj_r, adj_i = adjoint.real.copy(), adjoint.imag.copy()
+        for start in range((len(checkpoints) - 1) * every, -1, -every):
+            re, im = checkpoints.pop()
+            stop = min(start + every, m)
+            sk.record(re, im, self.bits, self.diag, mr, mi, self.need, start, stop, rec_re, rec_im)
+            sk.backward_from_records(o_re, o_im, rec_re, rec_im, self.bits, self.diag,
+                                     adj_r, adj_i, self.need, g, start, stop)
+        return value

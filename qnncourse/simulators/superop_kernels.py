@@ -16,10 +16,12 @@ qubit, fused) is such a step on the qubit's (row, column) bits; a two-qubit gate
 :math:`U` on the row bits and :math:`\bar U` on the column bits. Diagonal steps scale only the
 entries whose factor is not 1 (a CZ touches a quarter of the entries).
 
-The backward sweep of the adjoint method evolves the state back through the inverse steps and
-the observable through the adjoint steps, and reduces, per step, the :math:`4\times 4` matrix
+The backward sweep of the adjoint method evolves the observable through the adjoint steps and
+reduces, per step, the :math:`4\times 4` matrix
 :math:`G_{ab} = \sum_i \overline{O_{i+o_a}}\,\rho_{i+o_b}` from which every derivative inside
-the step follows (see :mod:`.superop`).
+the step follows (see :mod:`.superop`); the state before each step is either un-computed
+through the inverse steps (:func:`backward`) or recorded from a checkpoint
+(:func:`record`, :func:`backward_from_records`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["backward", "diagonal_of", "forward", "split"]
+__all__ = ["backward", "backward_from_records", "diagonal_of", "forward", "record", "split"]
 
 _jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 
@@ -100,36 +102,70 @@ def _step(re, im, hi, lo, diag, mr, mi):
 
 @_jit
 def _reduce(ore, oim, re, im, hi, lo, g):
-    r"""``g[a, b] = sum_i conj(O[i + o_a]) rho[i + o_b]`` (complex, shape (4, 4))."""
+    r"""``g[a, b] = sum_i conj(O[i + o_a]) rho[i + o_b]`` (complex, shape (4, 4)).
+
+    One pass: each group of four entries of ``O`` and of ``rho`` is read once and feeds all 16
+    products (a loop per ``(a, b)`` reads the arrays 16 times)."""
     size = re.shape[0]
     bl = 1 << lo
     bh = 1 << hi
-    accr = np.zeros((4, 4))
-    acci = np.zeros((4, 4))
+    acc = np.zeros((4, 4, 2))
     for top in range(size >> (hi + 1)):
         for mid in range(1 << (hi - lo - 1)):
             base = (top << (hi + 1)) | (mid << (lo + 1))
-            for a in range(4):
-                oa = (bh if a >= 2 else 0) + (bl if a % 2 == 1 else 0)
-                for b in range(4):
-                    ob = (bh if b >= 2 else 0) + (bl if b % 2 == 1 else 0)
-                    sr = 0.0
-                    si = 0.0
-                    for i in range(base, base + bl):
-                        pr, pi = ore[i + oa], oim[i + oa]
-                        qr, qi = re[i + ob], im[i + ob]
-                        sr += pr * qr + pi * qi
-                        si += pr * qi - pi * qr
-                    accr[a, b] += sr
-                    acci[a, b] += si
+            for a in range(2):  # two halves of the rows of G: 16 accumulators in registers
+                oa0 = bh * a
+                oa1 = bh * a + bl
+                s00r = s00i = s01r = s01i = s02r = s02i = s03r = s03i = 0.0
+                s10r = s10i = s11r = s11i = s12r = s12i = s13r = s13i = 0.0
+                for i in range(base, base + bl):
+                    pr0, pi0 = ore[i + oa0], oim[i + oa0]
+                    pr1, pi1 = ore[i + oa1], oim[i + oa1]
+                    qr0, qi0 = re[i], im[i]
+                    qr1, qi1 = re[i + bl], im[i + bl]
+                    qr2, qi2 = re[i + bh], im[i + bh]
+                    qr3, qi3 = re[i + bh + bl], im[i + bh + bl]
+                    s00r += pr0 * qr0 + pi0 * qi0
+                    s00i += pr0 * qi0 - pi0 * qr0
+                    s01r += pr0 * qr1 + pi0 * qi1
+                    s01i += pr0 * qi1 - pi0 * qr1
+                    s02r += pr0 * qr2 + pi0 * qi2
+                    s02i += pr0 * qi2 - pi0 * qr2
+                    s03r += pr0 * qr3 + pi0 * qi3
+                    s03i += pr0 * qi3 - pi0 * qr3
+                    s10r += pr1 * qr0 + pi1 * qi0
+                    s10i += pr1 * qi0 - pi1 * qr0
+                    s11r += pr1 * qr1 + pi1 * qi1
+                    s11i += pr1 * qi1 - pi1 * qr1
+                    s12r += pr1 * qr2 + pi1 * qi2
+                    s12i += pr1 * qi2 - pi1 * qr2
+                    s13r += pr1 * qr3 + pi1 * qi3
+                    s13i += pr1 * qi3 - pi1 * qr3
+                r0 = 2 * a
+                acc[r0, 0, 0] += s00r
+                acc[r0, 0, 1] += s00i
+                acc[r0, 1, 0] += s01r
+                acc[r0, 1, 1] += s01i
+                acc[r0, 2, 0] += s02r
+                acc[r0, 2, 1] += s02i
+                acc[r0, 3, 0] += s03r
+                acc[r0, 3, 1] += s03i
+                acc[r0 + 1, 0, 0] += s10r
+                acc[r0 + 1, 0, 1] += s10i
+                acc[r0 + 1, 1, 0] += s11r
+                acc[r0 + 1, 1, 1] += s11i
+                acc[r0 + 1, 2, 0] += s12r
+                acc[r0 + 1, 2, 1] += s12i
+                acc[r0 + 1, 3, 0] += s13r
+                acc[r0 + 1, 3, 1] += s13i
     for a in range(4):
         for b in range(4):
-            g[a, b] = complex(accr[a, b], acci[a, b])
+            g[a, b] = complex(acc[a, b, 0], acc[a, b, 1])
 
 
 @_jit
-def _forward(re, im, bits, diag, mr, mi):
-    for s in range(bits.shape[0]):
+def _forward(re, im, bits, diag, mr, mi, start, stop):
+    for s in range(start, stop):
         _step(re, im, bits[s, 0], bits[s, 1], diag[s], mr[s], mi[s])
 
 
@@ -144,11 +180,39 @@ def _backward(re, im, ore, oim, bits, diag, inv_r, inv_i, adj_r, adj_i, need, g)
             _step(ore, oim, hi, lo, diag[s], adj_r[s], adj_i[s])
 
 
+@_jit
+def _record(re, im, bits, diag, mr, mi, need, start, stop, rec_re, rec_im):
+    k = 0
+    for s in range(start, stop):
+        if need[s]:
+            rec_re[k, :] = re
+            rec_im[k, :] = im
+            k += 1
+        _step(re, im, bits[s, 0], bits[s, 1], diag[s], mr[s], mi[s])
+
+
+@_jit
+def _backward_from_records(ore, oim, rec_re, rec_im, bits, diag, adj_r, adj_i, need, g,
+                           start, stop):
+    k = 0
+    for s in range(start, stop):
+        if need[s]:
+            k += 1
+    for s in range(stop - 1, start - 1, -1):
+        hi, lo = bits[s, 0], bits[s, 1]
+        if need[s]:
+            k -= 1
+            _reduce(ore, oim, rec_re[k], rec_im[k], hi, lo, g[s])
+        if s > 0:
+            _step(ore, oim, hi, lo, diag[s], adj_r[s], adj_i[s])
+
+
 def forward(re: np.ndarray, im: np.ndarray, bits: np.ndarray, diag: np.ndarray,
-            mr: np.ndarray, mi: np.ndarray) -> None:
-    """Every step on the state ``re + i im`` (one row) in place; ``bits`` ``(m, 2)`` holds
-    ``(hi, lo)``, ``diag`` marks diagonal steps, ``mr``/``mi`` ``(m, 4, 4)`` the matrices."""
-    _forward(re, im, bits, diag, mr, mi)
+            mr: np.ndarray, mi: np.ndarray, start: int = 0, stop: int | None = None) -> None:
+    """Steps ``start`` to ``stop - 1`` (default: every step) on the state ``re + i im`` (one
+    row) in place; ``bits`` ``(m, 2)`` holds ``(hi, lo)``, ``diag`` marks diagonal steps,
+    ``mr``/``mi`` ``(m, 4, 4)`` the matrices."""
+    _forward(re, im, bits, diag, mr, mi, start, bits.shape[0] if stop is None else stop)
 
 
 def backward(re: np.ndarray, im: np.ndarray, ore: np.ndarray, oim: np.ndarray,
@@ -160,6 +224,27 @@ def backward(re: np.ndarray, im: np.ndarray, ore: np.ndarray, oim: np.ndarray,
     where ``need[s]``. Both states are overwritten."""
     _backward(re, im, ore, oim, bits, diag, inverse.real.copy(), inverse.imag.copy(),
               adjoint.real.copy(), adjoint.imag.copy(), need, g)
+
+
+def record(re: np.ndarray, im: np.ndarray, bits: np.ndarray, diag: np.ndarray,
+           mr: np.ndarray, mi: np.ndarray, need: np.ndarray, start: int, stop: int,
+           rec_re: np.ndarray, rec_im: np.ndarray) -> None:
+    """Like :func:`forward` over steps ``start .. stop - 1``, keeping the state *before* each
+    step ``s`` with ``need[s]`` in the next row of ``rec_re``/``rec_im`` (``(K, 4**n)``, ``K``
+    at least the number of such steps): only those steps' reductions read a state."""
+    _record(re, im, bits, diag, mr, mi, need, start, stop, rec_re, rec_im)
+
+
+def backward_from_records(ore: np.ndarray, oim: np.ndarray, rec_re: np.ndarray,
+                          rec_im: np.ndarray, bits: np.ndarray, diag: np.ndarray,
+                          adj_r: np.ndarray, adj_i: np.ndarray, need: np.ndarray,
+                          g: np.ndarray, start: int, stop: int) -> None:
+    """The adjoint sweep over steps ``stop - 1`` down to ``start`` with the states before each
+    step taken from :func:`record` instead of un-computed: ``O`` (``ore, oim``, overwritten)
+    goes back through the adjoint steps (``adj_r + i adj_i``), ``g[s]`` receives the reduction
+    of step ``s`` where ``need[s]``."""
+    _backward_from_records(ore, oim, rec_re, rec_im, bits, diag, adj_r, adj_i, need, g,
+                           start, stop)
 
 
 @_jit

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from qnncourse.circuit import Circuit
-from qnncourse.noise import AmplitudeDamping, NoiseModel
+from qnncourse.noise import AmplitudeDamping, Depolarizing, NoiseModel
 from qnncourse.simulators import kernels, superop
 
 __all__ = ["warm"]
@@ -48,12 +48,13 @@ def _statevector_kernels(circuit: Circuit) -> None:
 
 
 def _density_kernels(circuit: Circuit) -> None:
-    steps = NoiseModel(AmplitudeDamping(0.1)).channel_steps(circuit)
-    program = superop.SuperopProgram.build(circuit, steps)
     angles = np.random.default_rng(1).uniform(0, 2 * np.pi, (1, len(circuit.operations)))
     dim = 2**circuit.n_qubits
-    program.values_and_gradients(np.ones(dim), angles)
-    program.values_and_gradients(np.eye(dim, dtype=complex), angles)
+    # an invertible channel (gradients un-compute the states) and a singular one (checkpoints)
+    for channel in (AmplitudeDamping(0.1), Depolarizing(1.0)):
+        program = superop.SuperopProgram.build(circuit, NoiseModel(channel).channel_steps(circuit))
+        program.values_and_gradients(np.ones(dim), angles)
+        program.values_and_gradients(np.eye(dim, dtype=complex), angles)
 
 
 def warm() -> dict[str, float]:
