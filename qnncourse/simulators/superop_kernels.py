@@ -229,7 +229,7 @@ def backward(re: np.ndarray, im: np.ndarray, ore: np.ndarray, oim: np.ndarray,
 def record(re: np.ndarray, im: np.ndarray, bits: np.ndarray, diag: np.ndarray,
            mr: np.ndarray, mi: np.ndarray, need: np.ndarray, start: int, stop: int,
            rec_re: np.ndarray, rec_im: np.ndarray) -> None:
-    """Like :func:`forward` over steps ``start .. stop - 1``, keeping the state *before* each
+    """Like :func:`forward` over steps ``start`` to ``stop - 1``, keeping the state *before* each
     step ``s`` with ``need[s]`` in the next row of ``rec_re``/``rec_im`` (``(K, 4**n)``, ``K``
     at least the number of such steps): only those steps' reductions read a state."""
     _record(re, im, bits, diag, mr, mi, need, start, stop, rec_re, rec_im)
