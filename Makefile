@@ -75,9 +75,11 @@ lint: setup
 	$(BIN)/ruff check .
 
 # Tests that need a browser are marked `browser` and run in site-test, after Chromium is in.
+# Two workers, a test file each at a time: the grading tests spend most of their six minutes
+# waiting on kernels and timeouts, and the other worker runs the rest meanwhile.
 unit: setup sandbox
 	$(PYTEST) tests qnncourse --doctest-modules --ignore=tests/test_site.py -m "not browser" \
-	  --junitxml=$(RESULTS)/unit.xml 2>&1 | $(plain)
+	  -n 2 --dist loadfile --junitxml=$(RESULTS)/unit.xml 2>&1 | $(plain)
 
 exercises: setup sandbox
 	@if ls exercises/solutions/*.ipynb >/dev/null 2>&1; then \

@@ -227,3 +227,44 @@ def test_the_test_summary_adds_up_every_stage(tmp_path, capsys):
         (tmp_path / f"{stage}.rc").write_text("0")
     assert summary.main([str(tmp_path), "lint", "unit", "book", "site-test", "exercises"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed, 0 skipped"
+
+
+def printed_tables(source: str) -> list[str]:
+    """The ``print(...)`` calls inside a ``for`` or ``while`` loop of a code cell's source:
+    a table printed row by row, which wraps in the site's narrow output box (CONTRIBUTING.md
+    asks for ``qnncourse.tables.Table`` instead). Cell magics and shell lines are skipped."""
+    import ast
+
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    tree = ast.parse("\n".join(lines))
+    found = []
+    for loop in ast.walk(tree):
+        if isinstance(loop, (ast.For, ast.While)):
+            found += [f"line {call.lineno}: print(...) in a loop" for call in ast.walk(loop)
+                      if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "print"]
+    return found
+
+
+def test_the_table_check_catches_a_table_printed_row_by_row():
+    assert printed_tables("for n in ns:\n    print(n, n ** 2)") == ["line 2: print(...) in a loop"]
+    assert printed_tables("while go:\n    if x:\n        print(x)\n") != []
+    table = "rows = [(n, n ** 2) for n in ns]\nprint('done')\nTable(['n'], rows)"
+    assert printed_tables(table) == []
+
+
+def test_no_chapter_prints_a_table_row_by_row():
+    import jupytext
+
+    chapters = [p for p in tracked_files()
+                if p.relative_to(ROOT).parts[0] == "book" and p.suffix == ".md"]
+    assert len(chapters) >= 8
+    found = []
+    for path in chapters:
+        notebook = jupytext.read(path)
+        if notebook.metadata.get("kernelspec") is None:
+            continue  # a plain page, not a notebook
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                found += [f"{path.relative_to(ROOT)} cell {index}: {problem}"
+                          for problem in printed_tables(cell.source)]
+    assert found == []

@@ -367,23 +367,29 @@ def test_the_reference_documents_every_public_name():
     assert len(_public_names()) > 100
 
 
-@pytest.mark.parametrize("dotted", ["qnncourse.cost.Cost", "qnncourse.circuit.Circuit",
-                                    "qnncourse.metric.metric_tensor",
-                                    "qnncourse.plateaus.lie_variance.lie_variance",
-                                    "qnncourse.plateaus.statistics.variance_scan"])
-def test_reference_entries_show_their_math(context, site_url, dotted):
-    """The entry exists on the reference page, and its formulas are typeset by MathJax."""
+@pytest.fixture(scope="module")
+def reference_tab(context, site_url):
+    """The library reference, loaded and typeset once (it is the largest page of the site)."""
     tab = context.new_page()
     tab.goto(site_url + REFERENCE, wait_until="load")
     tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     tab.evaluate("() => MathJax.startup.promise")
-    entry = tab.query_selector(f'dt[id="{dotted}"]')
+    yield tab
+    tab.close()
+
+
+@pytest.mark.parametrize("dotted", ["qnncourse.cost.Cost", "qnncourse.circuit.Circuit",
+                                    "qnncourse.metric.metric_tensor",
+                                    "qnncourse.plateaus.lie_variance.lie_variance",
+                                    "qnncourse.plateaus.statistics.variance_scan"])
+def test_reference_entries_show_their_math(reference_tab, dotted):
+    """The entry exists on the reference page, and its formulas are typeset by MathJax."""
+    entry = reference_tab.query_selector(f'dt[id="{dotted}"]')
     assert entry is not None, f"no entry for {dotted}"
     body = entry.evaluate_handle("dt => dt.nextElementSibling")
     typeset = body.evaluate("dd => dd.querySelectorAll('mjx-container').length")
     errors = body.evaluate("dd => dd.querySelectorAll('mjx-merror').length")
     text = body.evaluate("dd => dd.innerText")
-    tab.close()
     assert typeset > 0 and errors == 0, f"{dotted}: {typeset} formulas typeset, {errors} errors"
     assert "Parameters" in text or "Returns" in text or len(text) > 200
 

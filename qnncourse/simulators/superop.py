@@ -45,7 +45,8 @@ References
 ----------
 T. Jones, J. Gacon, arXiv:2009.02823 (2020) (adjoint differentiation, un-computing the
 state); A. Griewank, "Achieving logarithmic growth of temporal and spatial complexity in reverse
-automatic differentiation", Optim. Methods Softw. 1, 35 (1992) (checkpointing); C. J. Wood, J. D. Biamonte, D. G. Cory, "Tensor networks and graphical calculus for open
+automatic differentiation", Optim. Methods Softw. 1, 35-54 (1992) (checkpointing); C. J. Wood,
+J. D. Biamonte, D. G. Cory, "Tensor networks and graphical calculus for open
 quantum systems", Quantum Inf. Comput. 15, 759 (2015) (vectorisation and superoperators).
 """
 
