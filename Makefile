@@ -87,8 +87,10 @@ exercises: setup sandbox
 	    --junitxml=$(RESULTS)/exercises.xml 2>&1 | $(plain); \
 	else echo "no exercise solution notebooks yet: nothing for nbval to run"; fi
 
+# Two browsers, a test each at a time: a page test mostly waits (loading, the network going
+# quiet, MathJax), so two of them share the cores well (5.5 min -> 3.5 min on 2 cores).
 site-test: setup browser pdf
-	$(PYTEST) tests -m browser --junitxml=$(RESULTS)/site-test.xml 2>&1 | $(plain)
+	$(PYTEST) tests -m browser -n 2 --dist load --junitxml=$(RESULTS)/site-test.xml 2>&1 | $(plain)
 
 # --- set-up (each step keyed on the files it depends on) -------------------------------------
 setup: $(VENV)/.installed
