@@ -25,6 +25,11 @@ would take hours: at most ``--max-shift-circuits`` of them (for an even spread o
 are run and their time scaled to 2p, which the output says; the derivatives it ran are compared
 with ours.
 
+A second workload exercises the gradient's other path: ``--noise amplitude-damping --rate 0.1
+--layers 16`` (relaxation after every gate of a 16-layer circuit), whose channels multiply
+their condition numbers far past the limit for un-computing states, so the adjoint sweep
+checkpoints them (:mod:`qnncourse.simulators.superop`); the output names the path per row.
+
 Run: ``.venv/bin/python benchmarks/bench_density_aer.py [--sizes 6 8 10 12] [--no-gradient]``
 (needs ``qiskit`` and ``qiskit-aer``). ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` slow numpy on
 some machines: unset both in that command alone to measure numpy at its speed.
@@ -41,13 +46,17 @@ from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel as AerNoiseModel
-from qiskit_aer.noise import depolarizing_error
+from qiskit_aer.noise import amplitude_damping_error, depolarizing_error
 
 from qnncourse.ansatz import hardware_efficient
 from qnncourse.cost import Cost
-from qnncourse.noise import Depolarizing
+from qnncourse.noise import AmplitudeDamping, Depolarizing, NoiseModel
+from qnncourse.simulators.density import DensityProgram
 
 LAYERS, P = 4, 0.01
+# the library's channel and Aer's error for the same Kraus operators
+CHANNELS = {"depolarizing": (Depolarizing, lambda p: depolarizing_error(p, 1)),
+            "amplitude-damping": (AmplitudeDamping, amplitude_damping_error)}
 
 
 def aer_circuit(n: int, layers: int, n_params: int) -> tuple[QuantumCircuit, ParameterVector]:
@@ -67,9 +76,9 @@ def aer_circuit(n: int, layers: int, n_params: int) -> tuple[QuantumCircuit, Par
     return qc, theta
 
 
-def aer_simulator(p: float, threads: int) -> AerSimulator:
+def aer_simulator(noise: str, p: float, threads: int) -> AerSimulator:
     model = AerNoiseModel(basis_gates=["ry", "rz", "cz"])
-    one = depolarizing_error(p, 1)
+    one = CHANNELS[noise][1](p)
     model.add_all_qubit_quantum_error(one, ["ry", "rz"])
     model.add_all_qubit_quantum_error(one.tensor(one), ["cz"])
     return AerSimulator(method="density_matrix", noise_model=model,
@@ -115,23 +124,29 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[6, 8, 10, 12])
     parser.add_argument("--no-gradient", action="store_true")
     parser.add_argument("--no-value", action="store_true")
+    parser.add_argument("--noise", choices=sorted(CHANNELS), default="depolarizing",
+                        help="the channel after every gate (default depolarizing)")
+    parser.add_argument("--rate", type=float, default=P, help=f"its rate (default {P})")
+    parser.add_argument("--layers", type=int, default=LAYERS,
+                        help=f"layers of the circuit (default {LAYERS})")
     parser.add_argument("--aer-threads", type=int, default=1,
                         help="Aer's max_parallel_threads (0: all cores; default 1, see below)")
     parser.add_argument("--max-shift-circuits", type=int, default=128,
                         help="run at most this many of Aer's 2p shift circuits and scale its "
                              "time to 2p (they are independent circuits of equal cost)")
     args = parser.parse_args()
-    sim = aer_simulator(P, args.aer_threads)
-    print(f"hardware_efficient(n, {LAYERS}), Depolarizing({P}) after every gate, <Z0 Z1>; "
+    sim = aer_simulator(args.noise, args.rate, args.aer_threads)
+    channel = CHANNELS[args.noise][0](args.rate)
+    print(f"hardware_efficient(n, {args.layers}), {channel!r} after every gate, <Z0 Z1>; "
           f"ratio = Aer time / qnncourse time (wall-clock, CPU)")
     header = (f"{'n':>3} {'params':>6} {'what':>9} {'qnncourse s':>12} {'Aer s':>9} "
               f"{'ratio wall':>11} {'ratio CPU':>10} {'max diff':>9}")
     print(header)
     for n in args.sizes:
-        circuit = hardware_efficient(n, LAYERS)
-        cost = Cost(circuit, "ZZ" + "I" * (n - 2), noise=Depolarizing(P))
+        circuit = hardware_efficient(n, args.layers)
+        cost = Cost(circuit, "ZZ" + "I" * (n - 2), noise=channel)
         point = np.random.default_rng(n).uniform(0, 2 * np.pi, circuit.n_params)
-        qc, theta = aer_circuit(n, LAYERS, circuit.n_params)
+        qc, theta = aer_circuit(n, args.layers, circuit.n_params)
         repeats = 3 if n <= 10 else 1
         if not args.no_value:
             diff = abs(cost(point) - aer_values(sim, qc, theta, point[None])[0])
@@ -145,6 +160,8 @@ def main() -> None:
         if args.no_gradient:
             continue
         grad = cost.gradient(point)
+        fused = DensityProgram(circuit, NoiseModel(channel).channel_steps(circuit)).fused
+        method = "un-computed" if fused.invertible else "checkpointed"
         # the parameters whose shift circuits Aer runs (all, or an even spread of them)
         count = max(1, min(circuit.n_params, args.max_shift_circuits // 2))
         indices = np.unique(np.linspace(0, circuit.n_params - 1, count).astype(int))
@@ -156,8 +173,9 @@ def main() -> None:
         wall, cpu = best_of(lambda qc=qc, theta=theta, point=point, indices=indices:
                             aer_shift_gradient(sim, qc, theta, point, indices), 0)
         wall, cpu = scale * wall, scale * cpu
-        note = "" if scale == 1 else f"  (Aer: {2 * len(indices)} of {2 * circuit.n_params} " \
-                                     f"circuits timed, x{scale:.2f})"
+        note = f"  (states {method}" + ("" if scale == 1 else
+                                        f"; Aer: {2 * len(indices)} of {2 * circuit.n_params} "
+                                        f"circuits timed, x{scale:.2f}") + ")"
         print(f"{n:>3} {circuit.n_params:>6} {'gradient':>9} {ours[0]:12.4f} {wall:9.4f} "
               f"{wall / ours[0]:11.2f} {cpu / ours[1]:10.2f} {diff:9.1e}{note}", flush=True)
 

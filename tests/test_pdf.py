@@ -239,6 +239,45 @@ def test_the_library_reference_is_a_short_appendix():
     assert text.count("Parameters") <= 2
 
 
+def _bib_titles() -> dict[str, str]:
+    """Key -> title of each entry of book/references.bib (braces and TeX markup dropped)."""
+    text = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    titles = {}
+    for entry in re.split(r"\n@", text):
+        key = re.match(r"\s*@?\w+\s*\{\s*([^,\s]+)", entry)
+        start = re.search(r"\btitle\s*=\s*\{", entry)
+        if not key or not start:
+            continue
+        depth, i = 1, start.end()
+        while depth and i < len(entry):
+            depth += {"{": 1, "}": -1}.get(entry[i], 0)
+            i += 1
+        titles[key.group(1)] = entry[start.end():i - 1]
+    return titles
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", re.sub(r"\\[a-zA-Z]+|-\n", "", text).lower())
+
+
+def test_the_bibliography_lists_each_work_once():
+    """A paper cited by a chapter and by a docstring is listed once: the docstrings' citations
+    stay under their entries in the library reference, as on the site."""
+    outline = _outline()
+    start = next(p for _, t, p in outline if _flat(t).endswith("Bibliography"))
+    # the running heads carry the book's title, which is also the source article's
+    title = yaml.safe_load((ROOT / "_config.yml").read_text())["title"].strip()
+    bibliography = _letters(" ".join(line for page in _pages_text()[start:]
+                                     for line in page.splitlines() if line.strip() != title))
+    counts = {key: bibliography.count(_letters(title)) for key, title in _bib_titles().items()}
+    twice = {key: n for key, n in counts.items() if n > 1}
+    assert twice == {}, f"listed more than once in the bibliography: {twice}"
+    found = sum(n == 1 for n in counts.values())
+    assert found >= 0.8 * len(counts), f"only {found} of {len(counts)} titles were found"
+    # the docstrings' labels ([Sweke2020]) are not in the bibliography, but in the reference
+    assert not re.search(r"\[[A-Z][a-z]+20\d\d[a-z]?\]", " ".join(_pages_text()[start:]))
+
+
 def test_the_site_links_the_pdf():
     """The download menu of each page links the book's PDF, and the link resolves."""
     from sitecheck import html_pages

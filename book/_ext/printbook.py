@@ -235,6 +235,28 @@ class ShortReference(SphinxPostTransform):
                     module.remove(inner)
                 _summary(module, keep=(nodes.title, nodes.target, addnodes.index,
                                        nodes.section))
+            _citations_in_place(self.document, start)
+
+
+def _citations_in_place(document: nodes.document, start: addnodes.start_of_file) -> None:
+    """The docstrings' citations stay under their entries, as on the site, instead of joining
+    the book's bibliography (where a paper cited by the chapters and by a docstring would be
+    listed twice): each becomes a paragraph "[label] text" with its anchor, and each reference
+    to it a link to that anchor."""
+    labels = {}
+    for citation in list(start.findall(nodes.citation)):
+        label = citation[0].astext()
+        labels[citation["ids"][0]] = label
+        paragraph = nodes.paragraph("", "", nodes.Text(f"[{label}] "),
+                                    classes=["qnn-print-citation"])
+        for child in citation.children[1:]:
+            paragraph.extend(child.children if isinstance(child, nodes.paragraph) else [child])
+        citation.replace_self([nodes.target("", "", ids=list(citation["ids"])), paragraph])
+    for ref in list(document.findall(nodes.citation_reference)):
+        if ref.get("docname") == REFERENCE_DOC and ref.get("refname") in labels:
+            ref.replace_self(nodes.reference(
+                "", f"[{labels[ref['refname']]}]", internal=True,
+                refuri=f"%{REFERENCE_DOC}#{ref['refname']}"))
 
 
 class Appendix(SphinxPostTransform):

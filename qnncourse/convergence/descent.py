@@ -8,13 +8,13 @@ r"""Gradient descent from many starting points at once.
 to every row of a batch with one batched gradient call per step (the Cost simulates all rows
 together). :math:`\hat g` is whatever the cost's gradient is: exact without shots, the
 parameter-shift estimate from ``shots`` measurements otherwise, which makes the same loop
-stochastic gradient descent [Sweke2020b]_. For one row and a constant step it takes the same
-steps as ``train(cost, theta0, GradientDescent(lr), steps)`` (the tests check it).
+stochastic gradient descent (Sweke et al. 2020). For one row and a constant step it takes the
+same steps as ``train(cost, theta0, GradientDescent(lr), steps)`` (the tests check it).
 
 References
 ----------
-.. [Sweke2020b] R. Sweke et al., "Stochastic gradient descent for hybrid quantum-classical
-   optimization", Quantum 4, 314 (2020), doi:10.22331/q-2020-08-31-314
+R. Sweke et al., "Stochastic gradient descent for hybrid quantum-classical
+optimization", Quantum 4, 314 (2020), doi:10.22331/q-2020-08-31-314.
 """
 
 from __future__ import annotations

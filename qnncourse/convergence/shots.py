@@ -10,8 +10,8 @@ unbiased, with independent components of variance
 
 :math:`\operatorname{Var}_\theta(O) = \langle O^2\rangle_\theta - \langle O\rangle_\theta^2`
 being the single-shot variance. Gradient descent on these estimates is stochastic gradient
-descent; with a constant step it does not converge but fluctuates about a minimum
-[Sweke2020c]_. Near a minimum :math:`\theta^*` with Hessian :math:`H = \sum_i h_i u_i u_i^\top`,
+descent; with a constant step it does not converge but fluctuates about a minimum (Sweke et al.
+2020). Near a minimum :math:`\theta^*` with Hessian :math:`H = \sum_i h_i u_i u_i^\top`,
 the linearised iteration :math:`\delta_{t+1} = (I - \eta H)\delta_t - \eta\xi_t`,
 :math:`\operatorname{Cov}\xi = \Sigma/N`, has a stationary covariance :math:`P` whose diagonal
 in the eigenbasis is :math:`P_{ii} = \eta\,\tilde\Sigma_{ii}/(N h_i(2 - \eta h_i))`
@@ -28,8 +28,8 @@ directions of an overparameterized minimum cost nothing). A step size that decay
 
 References
 ----------
-.. [Sweke2020c] R. Sweke et al., "Stochastic gradient descent for hybrid quantum-classical
-   optimization", Quantum 4, 314 (2020), doi:10.22331/q-2020-08-31-314
+R. Sweke et al., "Stochastic gradient descent for hybrid quantum-classical
+optimization", Quantum 4, 314 (2020), doi:10.22331/q-2020-08-31-314.
 """
 
 from __future__ import annotations
