@@ -265,10 +265,14 @@ class SuperopProgram:
         check_memory(8 * arrays * 4**self.n_qubits,
                      f"{arrays // 2} fused density matrices on {self.n_qubits} qubits")
 
-    def _final(self, mats: np.ndarray, row: int) -> tuple[np.ndarray, np.ndarray]:
+    def _initial(self) -> tuple[np.ndarray, np.ndarray]:
+        """vec(|0...0><0...0|) as real and imaginary parts."""
         re = np.zeros(4**self.n_qubits)
-        im = np.zeros(4**self.n_qubits)
         re[0] = 1.0
+        return re, np.zeros(4**self.n_qubits)
+
+    def _final(self, mats: np.ndarray, row: int) -> tuple[np.ndarray, np.ndarray]:
+        re, im = self._initial()
         m = np.ascontiguousarray(mats[row])
         sk.forward(re, im, self.bits, self.diag, m.real.copy(), m.imag.copy())
         return re, im
@@ -345,9 +349,7 @@ class SuperopProgram:
         docstring): ``mats`` and ``adjoint`` are the row's ``(m, 4, 4)`` step matrices."""
         m = len(self._steps)
         mr, mi = mats.real.copy(), mats.imag.copy()
-        re = np.zeros(4**self.n_qubits)
-        im = np.zeros(4**self.n_qubits)
-        re[0] = 1.0
+        re, im = self._initial()
         checkpoints = []
         for start in range(0, m, every):
             checkpoints.append((re.copy(), im.copy()))
